@@ -1,0 +1,333 @@
+/* forward.c — the transformer forward pass, one code path for every
+ * architecture row (arch.h) and for both prompt batches and single tokens.
+ *
+ * Per layer:  h = x + rs·attn(attn_norm(x));  x' = h + rs·ffn(ffn_norm(h))
+ * where ffn is a dense SwiGLU or a mixture of SwiGLU experts (+ shared
+ * expert), rs the residual scale (1 except Granite). Logits are
+ * output(output_norm(x)) / logit_scale.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "engine/internal.h"
+#include "engine/qtypes.h"
+
+/* ---- matrix products on the pool ---- */
+
+typedef struct {
+    const kq_ops *ops;
+    const kq_mat *w;
+    const void *act;
+    size_t stride;
+    int n_tok;
+    float *y;
+    int ldy;
+} mm_job;
+
+static void mm_worker(void *arg, int ith, int nth) {
+    mm_job *j = arg;
+    int lo, hi;
+    pool_split((int)j->w->n_rows, ith, nth, &lo, &hi);
+    if (lo < hi) j->ops->rows(j->w, j->act, j->stride, j->n_tok, j->y, j->ldy, lo, hi);
+}
+
+/* y[t*ldy + r] = W[r] · x[t*ldx ..] for t < n_tok, r < w->n_rows. */
+static void matmul(eng_ctx *c, const kq_mat *w, const float *x, int ldx, int n_tok, float *y, int ldy) {
+    const kq_ops *ops = kq_for_type(w->type);
+    size_t stride = (ops->act_bytes(w->type, w->n_in) + 63) & ~(size_t)63;
+    for (int t = 0; t < n_tok; t++)
+        ops->prepare(w->type, x + (size_t)t * ldx, (uint8_t *)c->act + (size_t)t * stride, w->n_in);
+    mm_job j = {ops, w, c->act, stride, n_tok, y, ldy};
+    pool_run(c->pool, mm_worker, &j);
+}
+
+/* Matrix e of a stacked (expert) weight. */
+static kq_mat expert(const eng_weight *w, int e) {
+    kq_mat m = w->m;
+    m.data += (size_t)e * w->mat_bytes;
+    return m;
+}
+
+/* ---- small vector ops ---- */
+
+static void rmsnorm(float *y, const float *x, const float *w, int n, float eps) {
+    double ss = 0;
+    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    float scale = (float)(1.0 / sqrt(ss / n + eps));
+    for (int i = 0; i < n; i++) y[i] = x[i] * scale * w[i];
+}
+
+static float silu(float x) { return x / (1.f + expf(-x)); }
+
+static void add_bias(float *y, const float *b, int n_tok, int n) {
+    if (!b) return;
+    for (int t = 0; t < n_tok; t++)
+        for (int i = 0; i < n; i++) y[(size_t)t * n + i] += b[i];
+}
+
+/* cos/sin tables for positions pos0 .. pos0+n_tok-1. */
+static void rope_tables(eng_ctx *c, int pos0, int n_tok) {
+    const eng_hparams *hp = &c->m->hp;
+    int half = hp->n_rot / 2;
+    for (int t = 0; t < n_tok; t++)
+        for (int i = 0; i < half; i++) {
+            double theta = (double)(pos0 + t) * pow((double)hp->rope_freq_base, -2.0 * i / hp->n_rot);
+            c->rope_cos[t * half + i] = (float)cos(theta);
+            c->rope_sin[t * half + i] = (float)sin(theta);
+        }
+}
+
+/* Rotate n_heads heads of head_dim in row v (token t). */
+static void rope_apply(eng_ctx *c, float *v, int n_heads, int t) {
+    const eng_hparams *hp = &c->m->hp;
+    int half = hp->n_rot / 2, neox = c->m->arch->rope == ROPE_NEOX;
+    const float *cs = c->rope_cos + t * half, *sn = c->rope_sin + t * half;
+    for (int h = 0; h < n_heads; h++) {
+        float *x = v + h * hp->head_dim;
+        for (int i = 0; i < half; i++) {
+            int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+            float x0 = x[a], x1 = x[b];
+            x[a] = x0 * cs[i] - x1 * sn[i];
+            x[b] = x0 * sn[i] + x1 * cs[i];
+        }
+    }
+}
+
+/* ---- attention ---- */
+
+typedef struct {
+    eng_ctx *c;
+    int il, pos0, n_tok;
+    float scale;
+} attn_job;
+
+static void attn_worker(void *arg, int ith, int nth) {
+    attn_job *j = arg;
+    eng_ctx *c = j->c;
+    const eng_hparams *hp = &c->m->hp;
+    int hd = hp->head_dim, nh = hp->n_head, kvd = hp->n_head_kv * hd, group = nh / hp->n_head_kv;
+    const float *K = c->k_cache + (size_t)j->il * c->n_ctx * kvd;
+    const float *V = c->v_cache + (size_t)j->il * c->n_ctx * kvd;
+    float *sc = c->scores + (size_t)ith * c->n_ctx;
+    int lo, hi;
+    pool_split(j->n_tok * nh, ith, nth, &lo, &hi);
+    for (int w = lo; w < hi; w++) {
+        int t = w / nh, h = w % nh, kvh = h / group, n_kv = j->pos0 + t + 1;
+        const float *q = c->q + (size_t)t * nh * hd + h * hd;
+        float mx = -INFINITY;
+        for (int p = 0; p < n_kv; p++) {
+            const float *k = K + (size_t)p * kvd + kvh * hd;
+            float s = 0;
+            for (int i = 0; i < hd; i++) s += q[i] * k[i];
+            s *= j->scale;
+            sc[p] = s;
+            if (s > mx) mx = s;
+        }
+        double sum = 0;
+        for (int p = 0; p < n_kv; p++) {
+            sc[p] = expf(sc[p] - mx);
+            sum += sc[p];
+        }
+        float inv = (float)(1.0 / sum);
+        float *out = c->att + (size_t)t * nh * hd + h * hd;
+        memset(out, 0, (size_t)hd * sizeof(float));
+        for (int p = 0; p < n_kv; p++) {
+            const float *v = V + (size_t)p * kvd + kvh * hd;
+            float pw = sc[p] * inv;
+            for (int i = 0; i < hd; i++) out[i] += pw * v[i];
+        }
+    }
+}
+
+static void attention(eng_ctx *c, const eng_layer *ly, int il, int pos0, int n_tok) {
+    const eng_hparams *hp = &c->m->hp;
+    int d = hp->n_embd, hd = hp->head_dim, nh = hp->n_head, nkv = hp->n_head_kv;
+    int qd = nh * hd, kvd = nkv * hd;
+    matmul(c, &ly->wq.m, c->xn, d, n_tok, c->q, qd);
+    matmul(c, &ly->wk.m, c->xn, d, n_tok, c->k, kvd);
+    matmul(c, &ly->wv.m, c->xn, d, n_tok, c->v, kvd);
+    add_bias(c->q, ly->bq, n_tok, qd);
+    add_bias(c->k, ly->bk, n_tok, kvd);
+    add_bias(c->v, ly->bv, n_tok, kvd);
+    for (int t = 0; t < n_tok; t++) {
+        float *q = c->q + (size_t)t * qd, *k = c->k + (size_t)t * kvd;
+        if (c->m->arch->qk_norm == QKNORM_HEAD) {
+            for (int h = 0; h < nh; h++) rmsnorm(q + h * hd, q + h * hd, ly->q_norm, hd, hp->norm_eps);
+            for (int h = 0; h < nkv; h++) rmsnorm(k + h * hd, k + h * hd, ly->k_norm, hd, hp->norm_eps);
+        } else if (c->m->arch->qk_norm == QKNORM_FULL) {
+            rmsnorm(q, q, ly->q_norm, qd, hp->norm_eps);
+            rmsnorm(k, k, ly->k_norm, kvd, hp->norm_eps);
+        }
+        rope_apply(c, q, nh, t);
+        rope_apply(c, k, nkv, t);
+        size_t at = ((size_t)il * c->n_ctx + (size_t)(pos0 + t)) * kvd;
+        memcpy(c->k_cache + at, k, (size_t)kvd * sizeof(float));
+        memcpy(c->v_cache + at, c->v + (size_t)t * kvd, (size_t)kvd * sizeof(float));
+    }
+    attn_job j = {c, il, pos0, n_tok, hp->attention_scale > 0 ? hp->attention_scale : 1.f / sqrtf((float)hd)};
+    pool_run(c->pool, attn_worker, &j);
+    matmul(c, &ly->wo.m, c->att, qd, n_tok, c->tmp, d);
+}
+
+/* ---- feed-forward ---- */
+
+/* out[t] = down(silu(gate x[t]) * up x[t]) for n_tok rows of x (stride d). */
+static void swiglu(eng_ctx *c, const kq_mat *gate, const kq_mat *up, const kq_mat *down, const float *x, int n_tok,
+                   float *out) {
+    int d = c->m->hp.n_embd, ff = (int)gate->n_rows;
+    matmul(c, gate, x, d, n_tok, c->ff_a, ff);
+    matmul(c, up, x, d, n_tok, c->ff_b, ff);
+    for (size_t i = 0; i < (size_t)n_tok * ff; i++) c->ff_a[i] = silu(c->ff_a[i]) * c->ff_b[i];
+    matmul(c, down, c->ff_a, ff, n_tok, out, d);
+}
+
+/* Softmax over the router logits, top-k (ties to the lower id), optional renormalisation. */
+static void route(eng_ctx *c, int n_tok) {
+    const eng_hparams *hp = &c->m->hp;
+    int ne = hp->n_expert, k = c->n_expert_used;
+    for (int t = 0; t < n_tok; t++) {
+        float *lg = c->router_logits + (size_t)t * ne;
+        float mx = -INFINITY;
+        for (int e = 0; e < ne; e++) mx = fmaxf(mx, lg[e]);
+        double sum = 0;
+        for (int e = 0; e < ne; e++) sum += (lg[e] = expf(lg[e] - mx));
+        for (int e = 0; e < ne; e++) lg[e] = (float)(lg[e] / sum);
+        int32_t *sel = c->sel + (size_t)t * k;
+        float *w = c->sel_w + (size_t)t * k, wsum = 0;
+        for (int j = 0; j < k; j++) {
+            int best = -1;
+            for (int e = 0; e < ne; e++) {
+                int taken = 0;
+                for (int i = 0; i < j; i++) taken |= sel[i] == e;
+                if (!taken && (best < 0 || lg[e] > lg[best])) best = e;
+            }
+            sel[j] = best;
+            w[j] = lg[best];
+            wsum += w[j];
+        }
+        if (c->m->arch->norm_topk)
+            for (int j = 0; j < k; j++) w[j] /= wsum;
+    }
+}
+
+/* Mixture of experts on c->xn → c->tmp. Tokens are grouped by expert so each
+ * active expert's weights are read once per batch; unused experts are skipped. */
+static void moe(eng_ctx *c, const eng_layer *ly, int n_tok) {
+    const eng_hparams *hp = &c->m->hp;
+    int d = hp->n_embd, k = c->n_expert_used;
+    matmul(c, &ly->router.m, c->xn, d, n_tok, c->router_logits, hp->n_expert);
+    route(c, n_tok);
+    memset(c->tmp, 0, (size_t)n_tok * d * sizeof(float));
+    for (int e = 0; e < hp->n_expert; e++) {
+        int cnt = 0;
+        for (int t = 0; t < n_tok; t++)
+            for (int j = 0; j < k; j++)
+                if (c->sel[t * k + j] == e) {
+                    c->grp_tok[cnt] = t;
+                    c->grp_w[cnt] = c->sel_w[t * k + j];
+                    memcpy(c->xg + (size_t)cnt * d, c->xn + (size_t)t * d, (size_t)d * sizeof(float));
+                    cnt++;
+                }
+        if (!cnt) continue;
+        kq_mat g = expert(&ly->gate_exps, e), u = expert(&ly->up_exps, e), dn = expert(&ly->down_exps, e);
+        swiglu(c, &g, &u, &dn, c->xg, cnt, c->yg);
+        for (int i = 0; i < cnt; i++) {
+            float *dst = c->tmp + (size_t)c->grp_tok[i] * d, *src = c->yg + (size_t)i * d, w = c->grp_w[i];
+            for (int x = 0; x < d; x++) dst[x] += w * src[x];
+        }
+    }
+    if (ly->shexp_gate) {
+        swiglu(c, &ly->gate_shexp.m, &ly->up_shexp.m, &ly->down_shexp.m, c->xn, n_tok, c->yg);
+        for (int t = 0; t < n_tok; t++) {
+            const float *xn = c->xn + (size_t)t * d;
+            float gl = 0;
+            for (int x = 0; x < d; x++) gl += ly->shexp_gate[x] * xn[x];
+            float g = 1.f / (1.f + expf(-gl));
+            for (int x = 0; x < d; x++) c->tmp[(size_t)t * d + x] += g * c->yg[(size_t)t * d + x];
+        }
+    }
+}
+
+/* ---- the batch ---- */
+
+static void embed(eng_ctx *c, const int32_t *tok, int n_tok) {
+    const eng_hparams *hp = &c->m->hp;
+    const kq_mat *e = &c->m->tok_embd.m;
+    const qtype_info *q = qtype_get(e->type);
+    for (int t = 0; t < n_tok; t++) {
+        float *x = c->x + (size_t)t * hp->n_embd;
+        q->dequant(e->data + (size_t)tok[t] * e->row_bytes, x, hp->n_embd);
+        if (hp->embedding_scale != 1.f)
+            for (int i = 0; i < hp->n_embd; i++) x[i] *= hp->embedding_scale;
+    }
+}
+
+static void residual_add(eng_ctx *c, int n_tok) {
+    float rs = c->m->hp.residual_scale;
+    size_t n = (size_t)n_tok * c->m->hp.n_embd;
+    for (size_t i = 0; i < n; i++) c->x[i] += rs * c->tmp[i];
+}
+
+/* Evaluate n_tok tokens at positions pos0.. ; logits of rows [first_out, n_tok) go to out. */
+static int forward_batch(eng_ctx *c, const int32_t *tok, int n_tok, int pos0, int first_out, float *out,
+                         const volatile int *cancel) {
+    const eng_model *m = c->m;
+    const eng_hparams *hp = &m->hp;
+    int d = hp->n_embd;
+    embed(c, tok, n_tok);
+    rope_tables(c, pos0, n_tok);
+    for (int il = 0; il < c->n_layer_used; il++) {
+        if (cancel && *cancel) return -2;
+        const eng_layer *ly = &m->layers[il];
+        for (int t = 0; t < n_tok; t++)
+            rmsnorm(c->xn + (size_t)t * d, c->x + (size_t)t * d, ly->attn_norm, d, hp->norm_eps);
+        attention(c, ly, il, pos0, n_tok);
+        residual_add(c, n_tok);
+        for (int t = 0; t < n_tok; t++)
+            rmsnorm(c->xn + (size_t)t * d, c->x + (size_t)t * d, ly->ffn_norm, d, hp->norm_eps);
+        if (ly->router.m.data) moe(c, ly, n_tok);
+        else swiglu(c, &ly->ffn_gate.m, &ly->ffn_up.m, &ly->ffn_down.m, c->xn, n_tok, c->tmp);
+        residual_add(c, n_tok);
+    }
+    if (!out || first_out >= n_tok) return 0;
+    int n_out = n_tok - first_out;
+    for (int t = 0; t < n_out; t++)
+        rmsnorm(c->xn + (size_t)t * d, c->x + (size_t)(first_out + t) * d, m->output_norm, d, hp->norm_eps);
+    matmul(c, &m->output.m, c->xn, d, n_out, out, hp->n_vocab);
+    if (hp->logit_scale != 1.f)
+        for (size_t i = 0; i < (size_t)n_out * hp->n_vocab; i++) out[i] /= hp->logit_scale;
+    return 0;
+}
+
+int eng_decode(eng_ctx *c, const int32_t *tokens, int n, int logits_mode, float *logits, const volatile int *cancel,
+               char *err, size_t errlen) {
+    const eng_hparams *hp = &c->m->hp;
+    if (n <= 0) return fl_seterr(err, errlen, "decode: no tokens");
+    if (n > c->n_ctx - c->len)
+        return fl_seterr(err, errlen, "decode: context full (%d cached + %d new > %d)", c->len, n, c->n_ctx);
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= hp->n_vocab)
+            return fl_seterr(err, errlen, "decode: token id %d at position %d is out of range [0, %d)", tokens[i], i,
+                             hp->n_vocab);
+    if (logits_mode != ENG_LOGITS_NONE && !logits) return fl_seterr(err, errlen, "decode: no logits buffer");
+    for (int s = 0; s < n; s += c->n_batch) {
+        int nb = n - s < c->n_batch ? n - s : c->n_batch;
+        int last_chunk = s + nb == n;
+        float *out = NULL;
+        int first_out = nb;
+        if (logits_mode == ENG_LOGITS_ALL) {
+            out = logits + (size_t)s * hp->n_vocab;
+            first_out = 0;
+        } else if (logits_mode == ENG_LOGITS_LAST && last_chunk) {
+            out = logits;
+            first_out = nb - 1;
+        }
+        int rc = forward_batch(c, tokens + s, nb, c->len + s, first_out, out, cancel);
+        if (rc == -2) return fl_seterr(err, errlen, "decode: cancelled"), -2;
+    }
+    memcpy(c->tokens + c->len, tokens, (size_t)n * sizeof(int32_t));
+    c->len += n;
+    return 0;
+}

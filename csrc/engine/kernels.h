@@ -1,0 +1,62 @@
+/* kernels.h — matrix products over quantized weights, with runtime CPU dispatch.
+ *
+ * A product runs in two steps:
+ *   1. kq_prepare(): turn float activations into the form the weight type's
+ *      dot product wants (the scalar reference keeps float32; SIMD paths
+ *      quantize to 8-bit blocks once per matmul, as the llama.cpp family does).
+ *   2. kq_rows(): for weight rows [r0, r1) and all n_tok prepared activation
+ *      rows, y[t * ldy + r] = dot(W[r], x[t]). Threads call it on disjoint
+ *      row ranges.
+ *
+ * Levels: KQ_REF (scalar reference, always available), KQ_AVX2, KQ_AVX512.
+ * kq_init() picks the best level the CPU supports unless the environment
+ * variable FLINT_KERNELS=ref|avx2|avx512 forces one (tests force each).
+ */
+#ifndef FLINT_KERNELS_H
+#define FLINT_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { KQ_REF = 0, KQ_AVX2 = 1, KQ_AVX512 = 2, KQ_NLEVELS };
+
+/* A weight matrix: n_rows rows of n_in elements of a ggml type. */
+typedef struct {
+    const uint8_t *data;
+    uint32_t type;
+    int64_t n_in, n_rows;
+    size_t row_bytes;
+} kq_mat;
+
+typedef struct {
+    const char *name;
+    /* bytes of one prepared activation row of n floats for weight type wt */
+    size_t (*act_bytes)(uint32_t wt, int64_t n);
+    void (*prepare)(uint32_t wt, const float *x, void *dst, int64_t n);
+    /* rows [r0, r1) × n_tok activations (act_stride bytes apart) */
+    void (*rows)(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy,
+                 int64_t r0, int64_t r1);
+    /* can this level compute weight type wt? */
+    int (*supports)(uint32_t wt);
+} kq_ops;
+
+/* Select the kernel level (see above). Idempotent, thread-safe after the first call. */
+void kq_init(void);
+
+/* The active kernel set; falls back to the reference for types a SIMD level lacks. */
+const kq_ops *kq_for_type(uint32_t wt);
+
+/* A specific level's kernels (NULL if the CPU cannot run it or it is not built). */
+const kq_ops *kq_level(int level);
+
+/* The level kq_init() picked, and its name. */
+int kq_active_level(void);
+const char *kq_level_name(int level);
+
+/* Scalar reference kernels (always present). */
+extern const kq_ops kq_ref_ops;
+
+/* Does weight type wt have a scalar reference dequantizer (i.e. can flint compute with it)? */
+int kq_type_supported(uint32_t wt);
+
+#endif

@@ -1,0 +1,68 @@
+/* kernels_ref.c — the scalar reference: dequantize a weight row to float32 and
+ * take float dot products with float32 activations. Every SIMD kernel is tested
+ * against this (tests/c/test_kernels.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/kernels.h"
+#include "engine/qtypes.h"
+
+int kq_type_supported(uint32_t wt) {
+    const qtype_info *q = qtype_get(wt);
+    return q && q->dequant;
+}
+
+static size_t ref_act_bytes(uint32_t wt, int64_t n) { return (size_t)n * sizeof(float); }
+
+static void ref_prepare(uint32_t wt, const float *x, void *dst, int64_t n) {
+    memcpy(dst, x, (size_t)n * sizeof(float));
+}
+
+static float dot_f32(const float *a, const float *b, int64_t n) {
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; i++) s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* Per-thread row buffer, grown once to the widest row seen. */
+static float *row_buffer(int64_t n) {
+    static __thread float *buf;
+    static __thread int64_t cap;
+    if (n > cap) {
+        free(buf);
+        buf = malloc((size_t)n * sizeof(float));
+        cap = buf ? n : 0;
+    }
+    return buf;
+}
+
+static void ref_rows(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy,
+                     int64_t r0, int64_t r1) {
+    const qtype_info *q = qtype_get(w->type);
+    float *row = w->type == 0 ? NULL : row_buffer(w->n_in);
+    for (int64_t r = r0; r < r1; r++) {
+        const void *src = w->data + (size_t)r * w->row_bytes;
+        const float *wr = src;
+        if (row) {
+            q->dequant(src, row, w->n_in);
+            wr = row;
+        }
+        for (int t = 0; t < n_tok; t++)
+            y[(size_t)t * ldy + r] = dot_f32(wr, (const float *)((const uint8_t *)act + t * act_stride), w->n_in);
+    }
+}
+
+const kq_ops kq_ref_ops = {
+    .name = "ref",
+    .act_bytes = ref_act_bytes,
+    .prepare = ref_prepare,
+    .rows = ref_rows,
+    .supports = kq_type_supported,
+};
