@@ -58,6 +58,13 @@ static void pick(void) {
 
 void kq_init(void) { pthread_once(&once, pick); }
 
+int kq_set_level(int level) {
+    kq_init();
+    if (level < 0 || level >= KQ_NLEVELS || !cpu_has(level)) return -1;
+    active = level;
+    return 0;
+}
+
 int kq_active_level(void) {
     kq_init();
     return active;

@@ -42,7 +42,12 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
     }
     size_t B = (size_t)c->n_batch, D = (size_t)hp->n_embd;
     size_t QD = (size_t)hp->n_head * hp->head_dim, KVD = (size_t)hp->n_head_kv * hp->head_dim;
-    size_t FF = (size_t)max3(hp->n_ff, hp->n_ff_exp, hp->n_ff_shexp);
+    size_t FF = 1; /* widest FFN actually present (keys alone are not trusted) */
+    for (int il = 0; il < hp->n_layer; il++) {
+        const eng_layer *ly = &m->layers[il];
+        int w = max3((int)ly->ffn_gate.m.n_rows, (int)ly->gate_exps.m.n_rows, (int)ly->gate_shexp.m.n_rows);
+        if ((size_t)w > FF) FF = (size_t)w;
+    }
     size_t E = (size_t)(hp->n_expert > 0 ? hp->n_expert : 1), K = (size_t)(c->n_expert_used > 0 ? c->n_expert_used : 1);
     size_t max_in = D > QD ? D : QD;
     if (FF > max_in) max_in = FF;

@@ -43,6 +43,10 @@ typedef struct {
  * tensor, unsupported tensor type). */
 eng_model *eng_model_load(const char *path, char *err, size_t errlen);
 
+/* The same from an opened GGUF file, which the model takes over (it is
+ * closed on failure too). */
+eng_model *eng_model_from_gguf(gguf_file *g, char *err, size_t errlen);
+
 void eng_model_free(eng_model *m);
 
 const eng_hparams *eng_model_hparams(const eng_model *m);

@@ -49,7 +49,11 @@ const kq_ops *kq_for_type(uint32_t wt);
 /* A specific level's kernels (NULL if the CPU cannot run it or it is not built). */
 const kq_ops *kq_level(int level);
 
-/* The level kq_init() picked, and its name. */
+/* Force a level for the rest of the process (tests, benchmarks). Returns 0,
+ * or -1 if this CPU cannot run it. */
+int kq_set_level(int level);
+
+/* The level kq_init() picked (or kq_set_level() forced), and its name. */
 int kq_active_level(void);
 const char *kq_level_name(int level);
 

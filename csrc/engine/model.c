@@ -47,14 +47,14 @@ static int get_weight(loader *L, const char *name, int64_t n_in, int64_t n_out, 
     memset(w, 0, sizeof *w);
     const gguf_tensor *t = gguf_tensor_find(L->m->gguf, name);
     if (!t) return required ? fl_seterr(L->err, L->errlen, "model: tensor '%s' is missing", name) : 0;
+    if (!kq_type_supported(t->type))
+        return fl_seterr(L->err, L->errlen, "model: tensor '%s' has type %s, which flint cannot compute with yet",
+                         name, qtype_get(t->type)->name);
     if (t->ne[0] != n_in || t->ne[1] != n_out || t->ne[2] != n_mat || t->ne[3] != 1)
         return fl_seterr(L->err, L->errlen,
                          "model: tensor '%s' has shape [%lld, %lld, %lld, %lld], expected [%lld, %lld, %lld]", name,
                          (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3],
                          (long long)n_in, (long long)n_out, (long long)n_mat);
-    if (!kq_type_supported(t->type))
-        return fl_seterr(L->err, L->errlen, "model: tensor '%s' has type %s, which flint cannot compute with yet",
-                         name, qtype_get(t->type)->name);
     w->m.data = t->data;
     w->m.type = t->type;
     w->m.n_in = n_in;
@@ -154,7 +154,7 @@ static int load_hparams(loader *L) {
 
 static int load_layer(loader *L, int il) {
     eng_model *m = L->m;
-    const eng_hparams *hp = &m->hp;
+    eng_hparams *hp = &m->hp;
     eng_layer *ly = &m->layers[il];
     int64_t d = hp->n_embd, qd = (int64_t)hp->n_head * hp->head_dim, kvd = (int64_t)hp->n_head_kv * hp->head_dim;
     char n[96];
@@ -186,6 +186,7 @@ static int load_layer(loader *L, int il) {
             const gguf_tensor *t = gguf_tensor_find(m->gguf, NAME("ffn_gate_shexp.weight"));
             if (!t) return fl_seterr(L->err, L->errlen, "model: tensor '%s' is missing", n);
             int64_t sff = t->ne[1];
+            hp->n_ff_shexp = (int)sff;
             if (get_vec(L, NAME("ffn_gate_inp_shexp.weight"), d, 1, &ly->shexp_gate) ||
                 get_weight(L, NAME("ffn_gate_shexp.weight"), d, sff, 1, 1, &ly->gate_shexp) ||
                 get_weight(L, NAME("ffn_up_shexp.weight"), d, sff, 1, 1, &ly->up_shexp) ||
@@ -227,14 +228,21 @@ static void count_params(eng_model *m) {
 }
 
 eng_model *eng_model_load(const char *path, char *err, size_t errlen) {
+    gguf_file *g;
+    if (verify_model_checksum(path, err, errlen) || gguf_open(path, &g, err, errlen)) return NULL;
+    return eng_model_from_gguf(g, err, errlen);
+}
+
+eng_model *eng_model_from_gguf(gguf_file *g, char *err, size_t errlen) {
     eng_model *m = calloc(1, sizeof *m);
     if (!m) {
+        gguf_close(g);
         fl_seterr(err, errlen, "model: out of memory");
         return NULL;
     }
+    m->gguf = g;
     loader L = {m, err, errlen};
-    if (verify_model_checksum(path, err, errlen) || gguf_open(path, &m->gguf, err, errlen) || load_hparams(&L))
-        goto fail;
+    if (load_hparams(&L)) goto fail;
     eng_hparams *hp = &m->hp;
     const gguf_tensor *te = gguf_tensor_find(m->gguf, "token_embd.weight");
     if (!te) {

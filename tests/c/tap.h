@@ -12,10 +12,10 @@
 
 static int tap_passed, tap_failed;
 
-static void tap_check(int ok, const char *file, int line, const char *fmt, ...)
+static int tap_check(int ok, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static void tap_check(int ok, const char *file, int line, const char *fmt, ...) {
+static int tap_check(int ok, const char *file, int line, const char *fmt, ...) {
     va_list ap;
     printf("%s - ", ok ? "ok" : "not ok");
     va_start(ap, fmt);
@@ -25,12 +25,11 @@ static void tap_check(int ok, const char *file, int line, const char *fmt, ...) 
     printf("\n");
     fflush(stdout);
     if (ok) tap_passed++; else tap_failed++;
+    return ok;
 }
 
 /* CHECK(cond, "printf-style description", ...): one test line. Evaluates to cond. */
-#define CHECK(cond, ...) \
-    ((cond) ? (tap_check(1, __FILE__, __LINE__, __VA_ARGS__), 1) \
-            : (tap_check(0, __FILE__, __LINE__, __VA_ARGS__), 0))
+#define CHECK(cond, ...) tap_check(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 
 /* Diagnostic line that is not a test (ignored by the counter). */
 #define NOTE(...) (printf("# "), printf(__VA_ARGS__), printf("\n"))
