@@ -1,0 +1,346 @@
+/* kernels_x86.h — the x86 SIMD kernels, written once and compiled twice:
+ * kernels_avx2.c (AVX2 + FMA + F16C) and kernels_avx512.c (AVX-512 VL + VNNI).
+ * The including file defines, before including this header:
+ *
+ *   static inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s)
+ *       acc + the 8 sums of 4 adjacent products u8 × s8 (lane i covers bytes 4i..4i+3)
+ *       (VNNI: vpdpbusd; AVX2: maddubs + madd — u <= 127 or the products of a
+ *        pair must fit in int16, which holds for every caller below)
+ *   KQ_OPS_NAME, KQ_LEVEL_NAME
+ *
+ * Activations are quantized once per matmul: to blocks of 32 (float scale,
+ * int sum, int8 values) for Q8_0 / Q4_0 weights, and to Q8_K blocks of 256 for
+ * the K-quants and IQ4_XS. Float weights (F32, F16, BF16) take float
+ * activations. Every kernel is checked against the scalar reference in
+ * tests/c/test_kernels.c.
+ */
+#ifndef FLINT_KERNELS_X86_H
+#define FLINT_KERNELS_X86_H
+
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "engine/kernels.h"
+#include "engine/qtypes.h"
+
+/* An activation block of 32: scale, sum of the int8 values, values. */
+typedef struct {
+    float d;
+    int32_t s;
+    int8_t qs[32];
+} act_q8_32;
+
+static inline float hsum_ps(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline int32_t hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+static inline float hmax_ps(__m256 v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+}
+
+/* 32 floats → 32 int8 (round to nearest) scaled by id; returns the int sum. */
+static inline int32_t quant32(const float *x, float id, int8_t *q) {
+    __m256 m = _mm256_set1_ps(id);
+    __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x), m));
+    __m256i i1 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 8), m));
+    __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 16), m));
+    __m256i i3 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 24), m));
+    int32_t sum = hsum_epi32(_mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3)));
+    __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+    p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256((__m256i *)q, p);
+    return sum;
+}
+
+static inline float absmax(const float *x, int n) {
+    const __m256 sign = _mm256_set1_ps(-0.f);
+    __m256 m = _mm256_setzero_ps();
+    for (int i = 0; i < n; i += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)));
+    return hmax_ps(m);
+}
+
+static void quant_act_32(const float *x, act_q8_32 *y, int64_t n) {
+    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        float amax = absmax(x, 32);
+        y[i].d = amax / 127.f;
+        y[i].s = quant32(x, amax > 0 ? 127.f / amax : 0.f, y[i].qs);
+    }
+}
+
+static void quant_act_k(const float *x, blk_q8_k *y, int64_t n) {
+    for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+        float amax = absmax(x, QK_K), id = amax > 0 ? 127.f / amax : 0.f;
+        y[i].d = amax / 127.f;
+        for (int j = 0; j < QK_K / 32; j++) {
+            quant32(x + 32 * j, id, y[i].qs + 32 * j);
+            for (int h = 0; h < 2; h++) {
+                int s = 0;
+                for (int l = 0; l < 16; l++) s += y[i].qs[32 * j + 16 * h + l];
+                y[i].bsums[2 * j + h] = (int16_t)s;
+            }
+        }
+    }
+}
+
+/* 16 packed bytes → 32 nibbles: low nibbles first, then high nibbles. */
+static inline __m256i nibbles(const uint8_t *p) {
+    __m128i b = _mm_loadu_si128((const __m128i *)p);
+    __m128i m = _mm_set1_epi8(0x0f);
+    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m), _mm_and_si128(b, m));
+}
+
+static float dot_q8_0(int64_t n, const void *wv, const void *av) {
+    const blk_q8_0 *w = wv;
+    const act_q8_32 *a = av;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / 32; i++) {
+        __m256i wq = _mm256_loadu_si256((const __m256i *)w[i].qs);
+        __m256i aq = _mm256_loadu_si256((const __m256i *)a[i].qs);
+        __m256i p = dot_u8s8(_mm256_setzero_si256(), _mm256_sign_epi8(wq, wq), _mm256_sign_epi8(aq, wq));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(fl_f16_to_f32(w[i].d) * a[i].d), acc);
+    }
+    return hsum_ps(acc);
+}
+
+static float dot_q4_0(int64_t n, const void *wv, const void *av) {
+    const blk_q4_0 *w = wv;
+    const act_q8_32 *a = av;
+    __m256 acc = _mm256_setzero_ps();
+    float off = 0;
+    for (int64_t i = 0; i < n / 32; i++) {
+        float d = fl_f16_to_f32(w[i].d) * a[i].d;
+        __m256i p = dot_u8s8(_mm256_setzero_si256(), nibbles(w[i].qs), _mm256_loadu_si256((const __m256i *)a[i].qs));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d), acc);
+        off += d * (float)a[i].s;
+    }
+    return hsum_ps(acc) - 8.f * off;
+}
+
+/* The 8 6-bit scales and mins of a Q4_K/Q5_K block. */
+static inline void k4_scales(const uint8_t *s, uint8_t sc[8], uint8_t mn[8]) {
+    for (int j = 0; j < 8; j++) qt_scale_min_k4(j, s, &sc[j], &mn[j]);
+}
+
+static float dot_q4_k(int64_t n, const void *wv, const void *av) {
+    const blk_q4_k *w = wv;
+    const blk_q8_k *a = av;
+    float sum = 0;
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        uint8_t sc[8], mn[8];
+        k4_scales(w[i].scales, sc, mn);
+        __m256i acc = _mm256_setzero_si256();
+        for (int j = 0; j < 4; j++) {
+            __m256i b = _mm256_loadu_si256((const __m256i *)(w[i].qs + 32 * j));
+            __m256i lo = _mm256_and_si256(b, m4), hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), m4);
+            __m256i p0 = dot_u8s8(_mm256_setzero_si256(), lo, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * j)));
+            __m256i p1 = dot_u8s8(_mm256_setzero_si256(), hi, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * j + 32)));
+            acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p0, _mm256_set1_epi32(sc[2 * j])));
+            acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p1, _mm256_set1_epi32(sc[2 * j + 1])));
+        }
+        int32_t mins = 0;
+        for (int j = 0; j < 8; j++) mins += mn[j] * (a[i].bsums[2 * j] + a[i].bsums[2 * j + 1]);
+        sum += a[i].d * (fl_f16_to_f32(w[i].d) * (float)hsum_epi32(acc) - fl_f16_to_f32(w[i].dmin) * (float)mins);
+    }
+    return sum;
+}
+
+static float dot_q5_k(int64_t n, const void *wv, const void *av) {
+    const blk_q5_k *w = wv;
+    const blk_q8_k *a = av;
+    float sum = 0;
+    const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        uint8_t sc[8], mn[8];
+        k4_scales(w[i].scales, sc, mn);
+        __m256i qh = _mm256_loadu_si256((const __m256i *)w[i].qh), acc = _mm256_setzero_si256();
+        for (int j = 0; j < 4; j++) {
+            __m256i b = _mm256_loadu_si256((const __m256i *)(w[i].qs + 32 * j));
+            __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * j), one), 4);
+            __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * j + 1), one), 4);
+            __m256i lo = _mm256_or_si256(_mm256_and_si256(b, m4), h0);
+            __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b, 4), m4), h1);
+            __m256i p0 = dot_u8s8(_mm256_setzero_si256(), lo, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * j)));
+            __m256i p1 = dot_u8s8(_mm256_setzero_si256(), hi, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * j + 32)));
+            acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p0, _mm256_set1_epi32(sc[2 * j])));
+            acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p1, _mm256_set1_epi32(sc[2 * j + 1])));
+        }
+        int32_t mins = 0;
+        for (int j = 0; j < 8; j++) mins += mn[j] * (a[i].bsums[2 * j] + a[i].bsums[2 * j + 1]);
+        sum += a[i].d * (fl_f16_to_f32(w[i].d) * (float)hsum_epi32(acc) - fl_f16_to_f32(w[i].dmin) * (float)mins);
+    }
+    return sum;
+}
+
+static float dot_q6_k(int64_t n, const void *wv, const void *av) {
+    const blk_q6_k *w = wv;
+    const blk_q8_k *a = av;
+    float sum = 0;
+    const __m256i m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(3);
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const int8_t *sc = w[i].scales;
+        __m256i acc = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = w[i].ql + 64 * h, *qhp = w[i].qh + 32 * h;
+            const int8_t *aq = a[i].qs + 128 * h, *s = sc + 8 * h;
+            __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            __m256i qh = _mm256_loadu_si256((const __m256i *)qhp);
+            __m256i q[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4));
+            q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4));
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4));
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
+            for (int k = 0; k < 4; k++) {
+                __m256i p = dot_u8s8(_mm256_setzero_si256(), q[k], _mm256_loadu_si256((const __m256i *)(aq + 32 * k)));
+                __m256i scv = _mm256_setr_epi32(s[2 * k], s[2 * k], s[2 * k], s[2 * k], s[2 * k + 1], s[2 * k + 1],
+                                                s[2 * k + 1], s[2 * k + 1]);
+                acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p, scv));
+            }
+        }
+        int32_t off = 0;
+        for (int j = 0; j < 16; j++) off += sc[j] * a[i].bsums[j];
+        sum += a[i].d * fl_f16_to_f32(w[i].d) * (float)(hsum_epi32(acc) - 32 * off);
+    }
+    return sum;
+}
+
+static float dot_iq4_xs(int64_t n, const void *wv, const void *av) {
+    const blk_iq4_xs *w = wv;
+    const blk_q8_k *a = av;
+    const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qt_iq4nl_values));
+    float sum = 0;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        __m256i acc = _mm256_setzero_si256();
+        for (int ib = 0; ib < 8; ib++) {
+            int ls = ((w[i].scales_l[ib / 2] >> 4 * (ib % 2)) & 0xf) | (((w[i].scales_h >> 2 * ib) & 3) << 4);
+            __m256i wq = _mm256_shuffle_epi8(table, nibbles(w[i].qs + 16 * ib));
+            __m256i aq = _mm256_loadu_si256((const __m256i *)(a[i].qs + 32 * ib));
+            __m256i p = dot_u8s8(_mm256_setzero_si256(), _mm256_sign_epi8(wq, wq), _mm256_sign_epi8(aq, wq));
+            acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p, _mm256_set1_epi32(ls - 32)));
+        }
+        sum += a[i].d * fl_f16_to_f32(w[i].d) * (float)hsum_epi32(acc);
+    }
+    return sum;
+}
+
+static float dot_f32(int64_t n, const void *wv, const void *av) {
+    const float *w = wv, *a = av;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(a + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(a + i + 8), s1);
+    }
+    float s = hsum_ps(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) s += w[i] * a[i];
+    return s;
+}
+
+static float dot_f16(int64_t n, const void *wv, const void *av) {
+    const uint16_t *w = wv;
+    const float *a = av;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + i))), _mm256_loadu_ps(a + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + i + 8))), _mm256_loadu_ps(a + i + 8), s1);
+    }
+    float s = hsum_ps(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) s += fl_f16_to_f32(w[i]) * a[i];
+    return s;
+}
+
+static inline __m256 bf16x8(const uint16_t *p) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
+}
+
+static float dot_bf16(int64_t n, const void *wv, const void *av) {
+    const uint16_t *w = wv;
+    const float *a = av;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(bf16x8(w + i), _mm256_loadu_ps(a + i), s0);
+        s1 = _mm256_fmadd_ps(bf16x8(w + i + 8), _mm256_loadu_ps(a + i + 8), s1);
+    }
+    float s = hsum_ps(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) s += fl_bf16_to_f32(w[i]) * a[i];
+    return s;
+}
+
+typedef float (*dot_fn)(int64_t n, const void *w, const void *a);
+
+enum { ACT_F32, ACT_Q8_32, ACT_Q8_K };
+
+/* Per weight type: its dot kernel and activation format (NULL: not here). */
+static dot_fn x86_dot(uint32_t wt, int *act) {
+    switch (wt) {
+    case QT_F32: *act = ACT_F32; return dot_f32;
+    case QT_F16: *act = ACT_F32; return dot_f16;
+    case QT_BF16: *act = ACT_F32; return dot_bf16;
+    case QT_Q8_0: *act = ACT_Q8_32; return dot_q8_0;
+    case QT_Q4_0: *act = ACT_Q8_32; return dot_q4_0;
+    case QT_Q4_K: *act = ACT_Q8_K; return dot_q4_k;
+    case QT_Q5_K: *act = ACT_Q8_K; return dot_q5_k;
+    case QT_Q6_K: *act = ACT_Q8_K; return dot_q6_k;
+    case QT_IQ4_XS: *act = ACT_Q8_K; return dot_iq4_xs;
+    }
+    return NULL;
+}
+
+static int x86_supports(uint32_t wt) {
+    int act = ACT_F32;
+    return x86_dot(wt, &act) != NULL;
+}
+
+static size_t x86_act_bytes(uint32_t wt, int64_t n) {
+    int act = ACT_F32;
+    x86_dot(wt, &act);
+    if (act == ACT_Q8_32) return (size_t)(n / 32) * sizeof(act_q8_32);
+    if (act == ACT_Q8_K) return (size_t)(n / QK_K) * sizeof(blk_q8_k);
+    return (size_t)n * sizeof(float);
+}
+
+static void x86_prepare(uint32_t wt, const float *x, void *dst, int64_t n) {
+    int act = ACT_F32;
+    x86_dot(wt, &act);
+    if (act == ACT_Q8_32) quant_act_32(x, dst, n);
+    else if (act == ACT_Q8_K) quant_act_k(x, dst, n);
+    else memcpy(dst, x, (size_t)n * sizeof(float));
+}
+
+/* Rows in tiles of 16 so a tile's weights stay in cache while every token
+ * of the batch passes over them. */
+static void x86_rows(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy, int64_t r0,
+                     int64_t r1) {
+    int a;
+    dot_fn dot = x86_dot(w->type, &a);
+    for (int64_t rt = r0; rt < r1; rt += 16) {
+        int64_t re = rt + 16 < r1 ? rt + 16 : r1;
+        for (int t = 0; t < n_tok; t++) {
+            const void *at = (const uint8_t *)act + (size_t)t * act_stride;
+            float *yt = y + (size_t)t * ldy;
+            for (int64_t r = rt; r < re; r++) yt[r] = dot(w->n_in, w->data + (size_t)r * w->row_bytes, at);
+        }
+    }
+}
+
+#endif
