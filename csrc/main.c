@@ -16,6 +16,7 @@ static const command commands[] = {
     {"info",     cmd_info,     "info --model M: architecture, hyper-parameters and tensor types as JSON"},
     {"eval",     cmd_eval,     "eval --model M --tokens 1,2,3 --logits OUT.f32: logits of every position"},
     {"generate", cmd_generate, "generate --model M --tokens 1,2,3 -n 32: generated token ids"},
+    {"bench",    cmd_bench,    "bench --model M | --bandwidth: engine speed (JSON)"},
     {"synth",    cmd_synth,    "synth --preset P [--layers N] --type T --out F: random-weight model of real shapes"},
 };
 

@@ -9,6 +9,7 @@
 
 extern const kq_ops kq_avx2_ops;
 extern const kq_ops kq_avx512_ops;
+extern const kq_vec_ops kq_ref_vec, kq_avx2_vec, kq_avx512_vec;
 
 static int active = KQ_REF;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -75,4 +76,13 @@ const kq_ops *kq_for_type(uint32_t wt) {
     const kq_ops *o = kq_level(active);
     if (o && o->supports(wt)) return o;
     return &kq_ref_ops;
+}
+
+const kq_vec_ops *kq_vec(void) {
+    kq_init();
+    switch (active) {
+    case KQ_AVX2: return &kq_avx2_vec;
+    case KQ_AVX512: return &kq_avx512_vec;
+    }
+    return &kq_ref_vec;
 }

@@ -26,16 +26,21 @@ typedef struct {
     int ldy;
 } mm_job;
 
+/* Threads take whole groups of KQ_ROW_GROUP rows (the batch kernels' unit;
+ * it also keeps threads off each other's cache lines of y). */
 static void mm_worker(void *arg, int ith, int nth) {
     mm_job *j = arg;
-    int lo, hi;
-    pool_split((int)j->w->n_rows, ith, nth, &lo, &hi);
+    int n = (int)j->w->n_rows, groups = (n + KQ_ROW_GROUP - 1) / KQ_ROW_GROUP, lo, hi;
+    pool_split(groups, ith, nth, &lo, &hi);
+    lo *= KQ_ROW_GROUP;
+    hi = hi * KQ_ROW_GROUP < n ? hi * KQ_ROW_GROUP : n;
     if (lo < hi) j->ops->rows(j->w, j->act, j->stride, j->n_tok, j->y, j->ldy, lo, hi);
 }
 
 /* y[t*ldy + r] = W[r] · x[t*ldx ..] for t < n_tok, r < w->n_rows. */
 static void matmul(eng_ctx *c, const kq_mat *w, const float *x, int ldx, int n_tok, float *y, int ldy) {
     const kq_ops *ops = kq_for_type(w->type);
+    if (ops->batch && n_tok >= KQ_BATCH_MIN && ops->batch->supports(w->type)) ops = ops->batch;
     size_t stride = (ops->act_bytes(w->type, w->n_in) + 63) & ~(size_t)63;
     for (int t = 0; t < n_tok; t++)
         ops->prepare(w->type, x + (size_t)t * ldx, (uint8_t *)c->act + (size_t)t * stride, w->n_in);
@@ -107,6 +112,7 @@ static void attn_worker(void *arg, int ith, int nth) {
     attn_job *j = arg;
     eng_ctx *c = j->c;
     const eng_hparams *hp = &c->m->hp;
+    const kq_vec_ops *vec = kq_vec();
     int hd = hp->head_dim, nh = hp->n_head, kvd = hp->n_head_kv * hd, group = nh / hp->n_head_kv;
     const float *K = c->k_cache + (size_t)j->il * c->n_ctx * kvd;
     const float *V = c->v_cache + (size_t)j->il * c->n_ctx * kvd;
@@ -118,10 +124,7 @@ static void attn_worker(void *arg, int ith, int nth) {
         const float *q = c->q + (size_t)t * nh * hd + h * hd;
         float mx = -INFINITY;
         for (int p = 0; p < n_kv; p++) {
-            const float *k = K + (size_t)p * kvd + kvh * hd;
-            float s = 0;
-            for (int i = 0; i < hd; i++) s += q[i] * k[i];
-            s *= j->scale;
+            float s = vec->dot(hd, q, K + (size_t)p * kvd + kvh * hd) * j->scale;
             sc[p] = s;
             if (s > mx) mx = s;
         }
@@ -133,11 +136,7 @@ static void attn_worker(void *arg, int ith, int nth) {
         float inv = (float)(1.0 / sum);
         float *out = c->att + (size_t)t * nh * hd + h * hd;
         memset(out, 0, (size_t)hd * sizeof(float));
-        for (int p = 0; p < n_kv; p++) {
-            const float *v = V + (size_t)p * kvd + kvh * hd;
-            float pw = sc[p] * inv;
-            for (int i = 0; i < hd; i++) out[i] += pw * v[i];
-        }
+        for (int p = 0; p < n_kv; p++) vec->axpy(hd, sc[p] * inv, V + (size_t)p * kvd + kvh * hd, out);
     }
 }
 

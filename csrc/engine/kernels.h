@@ -28,7 +28,7 @@ typedef struct {
     size_t row_bytes;
 } kq_mat;
 
-typedef struct {
+typedef struct kq_ops_s {
     const char *name;
     /* bytes of one prepared activation row of n floats for weight type wt */
     size_t (*act_bytes)(uint32_t wt, int64_t n);
@@ -38,7 +38,23 @@ typedef struct {
                  int64_t r0, int64_t r1);
     /* can this level compute weight type wt? */
     int (*supports)(uint32_t wt);
+    /* optional kernels for batches of at least KQ_BATCH_MIN tokens (prompt
+     * processing): same contract, own activation format; rows are best split
+     * in multiples of KQ_ROW_GROUP */
+    const struct kq_ops_s *batch;
 } kq_ops;
+
+#define KQ_BATCH_MIN 4
+#define KQ_ROW_GROUP 16
+
+/* Float vector primitives for attention and friends, dispatched like the matmuls. */
+typedef struct {
+    float (*dot)(int64_t n, const float *a, const float *b);
+    void (*axpy)(int64_t n, float a, const float *x, float *y); /* y += a·x */
+} kq_vec_ops;
+
+/* The active level's vector primitives. */
+const kq_vec_ops *kq_vec(void);
 
 /* Select the kernel level (see above). Idempotent, thread-safe after the first call. */
 void kq_init(void);

@@ -7,10 +7,15 @@ static inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s) { return _mm25
 
 #include "engine/kernels_x86.h"
 
+extern const kq_ops kq_avx512_batch_ops;
+
+const kq_vec_ops kq_avx512_vec = {vdot_f32, vaxpy_f32};
+
 const kq_ops kq_avx512_ops = {
     .name = "avx512",
     .act_bytes = x86_act_bytes,
     .prepare = x86_prepare,
     .rows = x86_rows,
     .supports = x86_supports,
+    .batch = &kq_avx512_batch_ops,
 };

@@ -18,7 +18,7 @@ static void ref_prepare(uint32_t wt, const float *x, void *dst, int64_t n) {
     memcpy(dst, x, (size_t)n * sizeof(float));
 }
 
-static float dot_f32(const float *a, const float *b, int64_t n) {
+static float dot_f32(int64_t n, const float *a, const float *b) {
     float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     int64_t i = 0;
     for (; i + 4 <= n; i += 4) {
@@ -30,6 +30,12 @@ static float dot_f32(const float *a, const float *b, int64_t n) {
     for (; i < n; i++) s0 += a[i] * b[i];
     return (s0 + s1) + (s2 + s3);
 }
+
+static void axpy_f32(int64_t n, float a, const float *x, float *y) {
+    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+const kq_vec_ops kq_ref_vec = {dot_f32, axpy_f32};
 
 /* Per-thread row buffer, grown once to the widest row seen. */
 static float *row_buffer(int64_t n) {
@@ -55,7 +61,7 @@ static void ref_rows(const kq_mat *w, const void *act, size_t act_stride, int n_
             wr = row;
         }
         for (int t = 0; t < n_tok; t++)
-            y[(size_t)t * ldy + r] = dot_f32(wr, (const float *)((const uint8_t *)act + t * act_stride), w->n_in);
+            y[(size_t)t * ldy + r] = dot_f32(w->n_in, wr, (const float *)((const uint8_t *)act + t * act_stride));
     }
 }
 

@@ -131,60 +131,72 @@ static float dot_q4_0(int64_t n, const void *wv, const void *av) {
     return hsum_ps(acc) - 8.f * off;
 }
 
-/* The 8 6-bit scales and mins of a Q4_K/Q5_K block. */
-static inline void k4_scales(const uint8_t *s, uint8_t sc[8], uint8_t mn[8]) {
-    for (int j = 0; j < 8; j++) qt_scale_min_k4(j, s, &sc[j], &mn[j]);
+/* The 8 6-bit scales (bytes 0-7) and mins (bytes 8-15) of a Q4_K/Q5_K block. */
+static inline void k4_scales(const uint8_t *s, uint32_t u[4]) {
+    const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
+    memcpy(u, s, 12);
+    u[3] = ((u[2] >> 4) & m4) | (((u[1] >> 6) & m2) << 4);
+    uint32_t mins_lo = u[1] & m6;
+    u[1] = (u[2] & m4) | (((u[0] >> 6) & m2) << 4);
+    u[2] = mins_lo;
+    u[0] &= m6;
+}
+
+/* Σ_j mins[j] · (bsums[2j] + bsums[2j+1]) for a K-quant block. */
+static inline int32_t k4_mins_dot(const uint32_t u[4], const int16_t *bsums) {
+    __m128i mins = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(u + 2)));
+    __m128i b = _mm_loadu_si128((const __m128i *)bsums), b2 = _mm_loadu_si128((const __m128i *)(bsums + 8));
+    __m128i pairs = _mm_hadd_epi16(b, b2); /* bsums[2j] + bsums[2j+1] */
+    __m128i p = _mm_madd_epi16(mins, pairs);
+    p = _mm_add_epi32(p, _mm_shuffle_epi32(p, 0x4e));
+    p = _mm_add_epi32(p, _mm_shuffle_epi32(p, 0xb1));
+    return _mm_cvtsi128_si32(p);
+}
+
+/* One Q4_K/Q5_K block: lo/hi nibbles (+ fifth bits) against a Q8_K block,
+ * scaled per 32-element sub-block, accumulated into acc as floats. */
+static inline __m256 k45_block(__m256 acc, const uint8_t *qs, const uint8_t *qhp, const uint8_t *scales, float d,
+                               float dmin, const blk_q8_k *a, float *mins_acc) {
+    uint32_t u[4];
+    k4_scales(scales, u);
+    const uint8_t *sc = (const uint8_t *)u;
+    const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+    __m256i qh = qhp ? _mm256_loadu_si256((const __m256i *)qhp) : _mm256_setzero_si256();
+    __m256i ai = _mm256_setzero_si256();
+    for (int j = 0; j < 4; j++) {
+        __m256i b = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
+        __m256i lo = _mm256_and_si256(b, m4), hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), m4);
+        if (qhp) {
+            lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * j), one), 4));
+            hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * j + 1), one), 4));
+        }
+        __m256i p0 = dot_u8s8(_mm256_setzero_si256(), lo, _mm256_loadu_si256((const __m256i *)(a->qs + 64 * j)));
+        __m256i p1 = dot_u8s8(_mm256_setzero_si256(), hi, _mm256_loadu_si256((const __m256i *)(a->qs + 64 * j + 32)));
+        ai = _mm256_add_epi32(ai, _mm256_mullo_epi32(p0, _mm256_set1_epi32(sc[2 * j])));
+        ai = _mm256_add_epi32(ai, _mm256_mullo_epi32(p1, _mm256_set1_epi32(sc[2 * j + 1])));
+    }
+    *mins_acc += a->d * dmin * (float)k4_mins_dot(u, a->bsums);
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(ai), _mm256_set1_ps(a->d * d), acc);
 }
 
 static float dot_q4_k(int64_t n, const void *wv, const void *av) {
     const blk_q4_k *w = wv;
     const blk_q8_k *a = av;
-    float sum = 0;
-    const __m256i m4 = _mm256_set1_epi8(0x0f);
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        uint8_t sc[8], mn[8];
-        k4_scales(w[i].scales, sc, mn);
-        __m256i acc = _mm256_setzero_si256();
-        for (int j = 0; j < 4; j++) {
-            __m256i b = _mm256_loadu_si256((const __m256i *)(w[i].qs + 32 * j));
-            __m256i lo = _mm256_and_si256(b, m4), hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), m4);
-            __m256i p0 = dot_u8s8(_mm256_setzero_si256(), lo, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * j)));
-            __m256i p1 = dot_u8s8(_mm256_setzero_si256(), hi, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * j + 32)));
-            acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p0, _mm256_set1_epi32(sc[2 * j])));
-            acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p1, _mm256_set1_epi32(sc[2 * j + 1])));
-        }
-        int32_t mins = 0;
-        for (int j = 0; j < 8; j++) mins += mn[j] * (a[i].bsums[2 * j] + a[i].bsums[2 * j + 1]);
-        sum += a[i].d * (fl_f16_to_f32(w[i].d) * (float)hsum_epi32(acc) - fl_f16_to_f32(w[i].dmin) * (float)mins);
-    }
-    return sum;
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0;
+    for (int64_t i = 0; i < n / QK_K; i++)
+        acc = k45_block(acc, w[i].qs, NULL, w[i].scales, fl_f16_to_f32(w[i].d), fl_f16_to_f32(w[i].dmin), &a[i], &mins);
+    return hsum_ps(acc) - mins;
 }
 
 static float dot_q5_k(int64_t n, const void *wv, const void *av) {
     const blk_q5_k *w = wv;
     const blk_q8_k *a = av;
-    float sum = 0;
-    const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        uint8_t sc[8], mn[8];
-        k4_scales(w[i].scales, sc, mn);
-        __m256i qh = _mm256_loadu_si256((const __m256i *)w[i].qh), acc = _mm256_setzero_si256();
-        for (int j = 0; j < 4; j++) {
-            __m256i b = _mm256_loadu_si256((const __m256i *)(w[i].qs + 32 * j));
-            __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * j), one), 4);
-            __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * j + 1), one), 4);
-            __m256i lo = _mm256_or_si256(_mm256_and_si256(b, m4), h0);
-            __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b, 4), m4), h1);
-            __m256i p0 = dot_u8s8(_mm256_setzero_si256(), lo, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * j)));
-            __m256i p1 = dot_u8s8(_mm256_setzero_si256(), hi, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * j + 32)));
-            acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p0, _mm256_set1_epi32(sc[2 * j])));
-            acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p1, _mm256_set1_epi32(sc[2 * j + 1])));
-        }
-        int32_t mins = 0;
-        for (int j = 0; j < 8; j++) mins += mn[j] * (a[i].bsums[2 * j] + a[i].bsums[2 * j + 1]);
-        sum += a[i].d * (fl_f16_to_f32(w[i].d) * (float)hsum_epi32(acc) - fl_f16_to_f32(w[i].dmin) * (float)mins);
-    }
-    return sum;
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0;
+    for (int64_t i = 0; i < n / QK_K; i++)
+        acc = k45_block(acc, w[i].qs, w[i].qh, w[i].scales, fl_f16_to_f32(w[i].d), fl_f16_to_f32(w[i].dmin), &a[i], &mins);
+    return hsum_ps(acc) - mins;
 }
 
 static float dot_q6_k(int64_t n, const void *wv, const void *av) {
@@ -284,6 +296,15 @@ static float dot_bf16(int64_t n, const void *wv, const void *av) {
     float s = hsum_ps(_mm256_add_ps(s0, s1));
     for (; i < n; i++) s += fl_bf16_to_f32(w[i]) * a[i];
     return s;
+}
+
+static float vdot_f32(int64_t n, const float *a, const float *b) { return dot_f32(n, a, b); }
+
+static void vaxpy_f32(int64_t n, float a, const float *x, float *y) {
+    __m256 av = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
 }
 
 typedef float (*dot_fn)(int64_t n, const void *w, const void *a);

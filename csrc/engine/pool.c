@@ -12,7 +12,16 @@
 #define cpu_relax() ((void)0)
 #endif
 
-#define SPIN_ITERS 200000 /* ~ a few hundred microseconds of pause before sleeping */
+#include <sched.h>
+
+#define SPIN_ITERS 200000 /* ~ a few hundred microseconds of waiting before sleeping */
+#define YIELD_AFTER 2000  /* then yield between checks, so a busy machine still runs the thread we wait for */
+
+/* One step of a wait loop: pause, or give the CPU away once we have spun a while. */
+static inline void wait_step(int spins) {
+    if (spins < YIELD_AFTER) cpu_relax();
+    else sched_yield();
+}
 
 struct eng_pool {
     int n;
@@ -39,7 +48,7 @@ static void *worker(void *a) {
         int spins = 0;
         while ((g = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen &&
                !atomic_load(&p->stop)) {
-            if (++spins < SPIN_ITERS) { cpu_relax(); continue; }
+            if (++spins < SPIN_ITERS) { wait_step(spins); continue; }
             pthread_mutex_lock(&p->mu);
             atomic_fetch_add(&p->sleepers, 1);
             while (atomic_load(&p->generation) == seen && !atomic_load(&p->stop))
@@ -103,5 +112,5 @@ void pool_run(eng_pool *p, pool_fn fn, void *arg) {
         pthread_mutex_unlock(&p->mu);
     }
     fn(arg, 0, p->n);
-    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) cpu_relax();
+    for (int spins = 0; atomic_load_explicit(&p->pending, memory_order_acquire) > 0; spins++) wait_step(spins);
 }

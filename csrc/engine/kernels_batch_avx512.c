@@ -1,0 +1,299 @@
+/* kernels_batch_avx512.c — prompt-processing kernels: many tokens × many rows.
+ *
+ * Vectors run over tokens. The activations of 16 tokens are transposed once
+ * per call so that one 512-bit register holds 4 consecutive bytes of each of
+ * the 16 tokens, stored unsigned (a + 128). Weights are unpacked, row by row
+ * and block of 32 by block, into signed bytes w with per-half-block (16
+ * elements) float scale s and offset m (weight = s·w − m); each 4-byte group
+ * of a row is broadcast straight from memory into vpdpbusd, which then adds
+ * Σ (a+128)·w for 16 tokens at once. The +128 is taken out with the row's
+ * precomputed c = 128·s·Σw. Per block and token:
+ *     y += d_a · (s·dot − c − m·Σa)
+ * Unpacked rows live in a per-thread scratch for the duration of the call;
+ * the model's weights stay in its mapping (no second copy).
+ */
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "engine/kernels.h"
+#include "engine/qtypes.h"
+
+#define TG 16   /* tokens per vector */
+#define WT 32   /* rows unpacked per weight tile */
+#define RR 4    /* rows per register tile */
+
+/* Activation block of 32 for one token, as prepared (per token). */
+typedef struct {
+    float d;
+    int32_t sum[2];
+    int8_t qs[32];
+} act_b32;
+
+/* One block of 32 of one unpacked weight row. */
+typedef struct {
+    int8_t w[32];
+    float s[2], c[2], m[2];
+} wblk;
+
+/* Activations of one group of 16 tokens, block b: bytes, scales, half sums. */
+typedef struct {
+    uint8_t q[8][4 * TG]; /* [g][token*4 + k] = a[token][4g+k] + 128 */
+    float d[TG];
+    float sum[2][TG];
+} ablk;
+
+typedef void (*unpack_fn)(const uint8_t *row, int64_t nb, wblk *o);
+
+static inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+
+/* 16 packed bytes → 32 nibbles (low nibbles first), as bytes. */
+static inline __m256i nib32(const uint8_t *p) {
+    __m128i b = _mm_loadu_si128((const __m128i *)p), m = _mm_set1_epi8(0x0f);
+    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m), _mm_and_si128(b, m));
+}
+
+static inline void up_q8_0_blk(const uint8_t *row, int64_t b, wblk *o) {
+    const blk_q8_0 *x = (const blk_q8_0 *)row + b;
+    _mm256_storeu_si256((__m256i *)o->w, _mm256_loadu_si256((const __m256i *)x->qs));
+    o->s[0] = o->s[1] = h2f(x->d);
+    o->m[0] = o->m[1] = 0;
+}
+
+static inline void up_q4_0_blk(const uint8_t *row, int64_t b, wblk *o) {
+    const blk_q4_0 *x = (const blk_q4_0 *)row + b;
+    _mm256_storeu_si256((__m256i *)o->w, _mm256_sub_epi8(nib32(x->qs), _mm256_set1_epi8(8)));
+    o->s[0] = o->s[1] = h2f(x->d);
+    o->m[0] = o->m[1] = 0;
+}
+
+/* Q4_K and Q5_K: 8 sub-blocks per super-block share the scale decoding. */
+static inline void up_k45(const uint8_t *qs, const uint8_t *qhp, const uint8_t *scales, uint16_t dh, uint16_t dminh,
+                   int sub, wblk *o) {
+    uint8_t sc, mn;
+    qt_scale_min_k4(sub, scales, &sc, &mn);
+    __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * (sub / 2)));
+    if (sub % 2) q = _mm256_srli_epi16(q, 4);
+    q = _mm256_and_si256(q, _mm256_set1_epi8(0x0f));
+    if (qhp) {
+        __m256i h = _mm256_srli_epi16(_mm256_loadu_si256((const __m256i *)qhp), sub);
+        q = _mm256_or_si256(q, _mm256_slli_epi16(_mm256_and_si256(h, _mm256_set1_epi8(1)), 4));
+    }
+    _mm256_storeu_si256((__m256i *)o->w, q);
+    o->s[0] = o->s[1] = h2f(dh) * sc;
+    o->m[0] = o->m[1] = h2f(dminh) * mn;
+}
+
+static inline void up_q4_k_blk(const uint8_t *row, int64_t b, wblk *o) {
+    const blk_q4_k *x = (const blk_q4_k *)row + b / 8;
+    up_k45(x->qs, NULL, x->scales, x->d, x->dmin, (int)(b % 8), o);
+}
+
+static inline void up_q5_k_blk(const uint8_t *row, int64_t b, wblk *o) {
+    const blk_q5_k *x = (const blk_q5_k *)row + b / 8;
+    up_k45(x->qs, x->qh, x->scales, x->d, x->dmin, (int)(b % 8), o);
+}
+
+static inline void up_q6_k_blk(const uint8_t *row, int64_t b, wblk *o) {
+    const blk_q6_k *x = (const blk_q6_k *)row + b / 8;
+    int sub = (int)(b % 8), half = sub / 4, quarter = sub % 4;
+    __m256i ql = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * half + 32 * (quarter % 2)));
+    __m256i qh = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * half));
+    __m256i lo = _mm256_and_si256(_mm256_srli_epi16(ql, 4 * (quarter / 2)), _mm256_set1_epi8(0x0f));
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * quarter), _mm256_set1_epi8(3));
+    __m256i q = _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4));
+    _mm256_storeu_si256((__m256i *)o->w, _mm256_sub_epi8(q, _mm256_set1_epi8(32)));
+    float d = h2f(x->d);
+    o->s[0] = d * x->scales[2 * sub];
+    o->s[1] = d * x->scales[2 * sub + 1];
+    o->m[0] = o->m[1] = 0;
+}
+
+static inline void up_iq4_xs_blk(const uint8_t *row, int64_t b, wblk *o) {
+    const blk_iq4_xs *x = (const blk_iq4_xs *)row + b / 8;
+    int ib = (int)(b % 8);
+    int ls = ((x->scales_l[ib / 2] >> 4 * (ib % 2)) & 0xf) | (((x->scales_h >> 2 * ib) & 3) << 4);
+    __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qt_iq4nl_values));
+    _mm256_storeu_si256((__m256i *)o->w, _mm256_shuffle_epi8(table, nib32(x->qs + 16 * ib)));
+    o->s[0] = o->s[1] = h2f(x->d) * (float)(ls - 32);
+    o->m[0] = o->m[1] = 0;
+}
+
+/* Whole-row unpackers: the per-block functions inlined into one loop. */
+#define ROW_UNPACKER(name) \
+    static void name(const uint8_t *row, int64_t nb, wblk *o) { \
+        for (int64_t b = 0; b < nb; b++) name##_blk(row, b, &o[b]); \
+    }
+ROW_UNPACKER(up_q8_0)
+ROW_UNPACKER(up_q4_0)
+ROW_UNPACKER(up_q4_k)
+ROW_UNPACKER(up_q5_k)
+ROW_UNPACKER(up_q6_k)
+ROW_UNPACKER(up_iq4_xs)
+
+static unpack_fn unpacker(uint32_t wt) {
+    switch (wt) {
+    case QT_Q8_0: return up_q8_0;
+    case QT_Q4_0: return up_q4_0;
+    case QT_Q4_K: return up_q4_k;
+    case QT_Q5_K: return up_q5_k;
+    case QT_Q6_K: return up_q6_k;
+    case QT_IQ4_XS: return up_iq4_xs;
+    }
+    return NULL;
+}
+
+static int b_supports(uint32_t wt) { return unpacker(wt) != NULL; }
+
+static size_t b_act_bytes(uint32_t wt, int64_t n) { return (size_t)(n / 32) * sizeof(act_b32); }
+
+static void b_prepare(uint32_t wt, const float *x, void *dst, int64_t n) {
+    act_b32 *y = dst;
+    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
+        float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+        float id = amax > 0 ? 127.f / amax : 0.f;
+        y[i].d = amax / 127.f;
+        __m512i i0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, _mm512_set1_ps(id)));
+        __m512i i1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, _mm512_set1_ps(id)));
+        y[i].sum[0] = _mm512_reduce_add_epi32(i0);
+        y[i].sum[1] = _mm512_reduce_add_epi32(i1);
+        _mm_storeu_si128((__m128i *)y[i].qs, _mm512_cvtsepi32_epi8(i0));
+        _mm_storeu_si128((__m128i *)(y[i].qs + 16), _mm512_cvtsepi32_epi8(i1));
+    }
+}
+
+/* Transpose tokens [t0, t0+nt) (nt <= 16; missing tokens are zero) into nb blocks. */
+static void gather_tokens(const void *act, size_t stride, int t0, int nt, int64_t nb, ablk *o) {
+    for (int64_t b = 0; b < nb; b++) {
+        ablk *ob = &o[b];
+        for (int t = 0; t < TG; t++) {
+            if (t < nt) {
+                const act_b32 *a = (const act_b32 *)((const uint8_t *)act + (size_t)(t0 + t) * stride) + b;
+                for (int g = 0; g < 8; g++)
+                    for (int k = 0; k < 4; k++) ob->q[g][4 * t + k] = (uint8_t)(a->qs[4 * g + k] + 128);
+                ob->d[t] = a->d;
+                ob->sum[0][t] = (float)a->sum[0];
+                ob->sum[1][t] = (float)a->sum[1];
+            } else {
+                for (int g = 0; g < 8; g++) memset(&ob->q[g][4 * t], 128, 4);
+                ob->d[t] = ob->sum[0][t] = ob->sum[1][t] = 0;
+            }
+        }
+    }
+}
+
+/* Unpack rows [r0, r0+nr) into wt[r][b]; c = 128·s·Σw per half. */
+static void unpack_rows(const kq_mat *w, unpack_fn up, int64_t r0, int nr, int64_t nb, wblk *wt) {
+    for (int r = 0; r < nr; r++) {
+        up(w->data + (size_t)(r0 + r) * w->row_bytes, nb, &wt[r * nb]);
+        for (int64_t b = 0; b < nb; b++) {
+            wblk *o = &wt[r * nb + b];
+            /* Σw per half: sums of (w xor 0x80) = w + 128, in 8-byte groups */
+            __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(_mm256_loadu_si256((const __m256i *)o->w), _mm256_set1_epi8((char)0x80)),
+                                          _mm256_setzero_si256());
+            int64_t g[4];
+            _mm256_storeu_si256((__m256i *)g, sad);
+            o->c[0] = 128.f * o->s[0] * (float)(g[0] + g[1] - 16 * 128);
+            o->c[1] = 128.f * o->s[1] * (float)(g[2] + g[3] - 16 * 128);
+        }
+    }
+}
+
+static inline __m512i bcast4(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+/* Block epilogue for one row: acc += d · (s0·i0 + s1·i1 − c0 − c1 − m0·Σa0 − m1·Σa1). */
+static inline __m512 epilogue(__m512 acc, __m512i i0, __m512i i1, const wblk *w, const ablk *a) {
+    __m512 v = _mm512_fmsub_ps(_mm512_cvtepi32_ps(i0), _mm512_set1_ps(w->s[0]), _mm512_set1_ps(w->c[0] + w->c[1]));
+    v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i1), _mm512_set1_ps(w->s[1]), v);
+    if (w->m[0] != 0.f || w->m[1] != 0.f) {
+        v = _mm512_fnmadd_ps(_mm512_set1_ps(w->m[0]), _mm512_load_ps(a->sum[0]), v);
+        v = _mm512_fnmadd_ps(_mm512_set1_ps(w->m[1]), _mm512_load_ps(a->sum[1]), v);
+    }
+    return _mm512_fmadd_ps(v, _mm512_load_ps(a->d), acc);
+}
+
+/* RR rows × 16 tokens over all nb blocks; out[r] gets the 16 token results.
+ * Written out for RR = 4 so the 8 integer and 4 float accumulators stay in
+ * registers. */
+static void tile(const wblk *const *wr, const ablk *a, int64_t nb, __m512 out[RR]) {
+    __m512 f0 = _mm512_setzero_ps(), f1 = f0, f2 = f0, f3 = f0;
+    const wblk *w0 = wr[0], *w1 = wr[1], *w2 = wr[2], *w3 = wr[3];
+    for (int64_t b = 0; b < nb; b++) {
+        const ablk *ab = &a[b];
+        __m512i l0 = _mm512_setzero_si512(), l1 = l0, l2 = l0, l3 = l0, h0 = l0, h1 = l0, h2 = l0, h3 = l0;
+#pragma GCC unroll 4
+        for (int g = 0; g < 4; g++) {
+            __m512i lo = _mm512_load_si512((const void *)ab->q[g]), hi = _mm512_load_si512((const void *)ab->q[g + 4]);
+            l0 = _mm512_dpbusd_epi32(l0, lo, bcast4(w0[b].w + 4 * g));
+            l1 = _mm512_dpbusd_epi32(l1, lo, bcast4(w1[b].w + 4 * g));
+            l2 = _mm512_dpbusd_epi32(l2, lo, bcast4(w2[b].w + 4 * g));
+            l3 = _mm512_dpbusd_epi32(l3, lo, bcast4(w3[b].w + 4 * g));
+            h0 = _mm512_dpbusd_epi32(h0, hi, bcast4(w0[b].w + 16 + 4 * g));
+            h1 = _mm512_dpbusd_epi32(h1, hi, bcast4(w1[b].w + 16 + 4 * g));
+            h2 = _mm512_dpbusd_epi32(h2, hi, bcast4(w2[b].w + 16 + 4 * g));
+            h3 = _mm512_dpbusd_epi32(h3, hi, bcast4(w3[b].w + 16 + 4 * g));
+        }
+        f0 = epilogue(f0, l0, h0, &w0[b], ab);
+        f1 = epilogue(f1, l1, h1, &w1[b], ab);
+        f2 = epilogue(f2, l2, h2, &w2[b], ab);
+        f3 = epilogue(f3, l3, h3, &w3[b], ab);
+    }
+    out[0] = f0, out[1] = f1, out[2] = f2, out[3] = f3;
+}
+
+/* Per-thread scratch buffers, grown once. */
+static void *grow(void **buf, size_t *cap, size_t need) {
+    if (need > *cap) {
+        free(*buf);
+        *buf = aligned_alloc(64, (need + 63) / 64 * 64);
+        *cap = *buf ? need : 0;
+    }
+    return *buf;
+}
+
+static void b_rows(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy, int64_t r0,
+                   int64_t r1) {
+    static __thread void *abuf, *wbuf;
+    static __thread size_t acap, wcap;
+    unpack_fn up = unpacker(w->type);
+    int64_t nb = w->n_in / 32;
+    int ng = (n_tok + TG - 1) / TG;
+    ablk *A = grow(&abuf, &acap, (size_t)ng * nb * sizeof(ablk));
+    wblk *W = grow(&wbuf, &wcap, (size_t)WT * nb * sizeof(wblk));
+    if (!A || !W) return;
+    for (int g = 0; g < ng; g++) gather_tokens(act, act_stride, g * TG, n_tok - g * TG < TG ? n_tok - g * TG : TG, nb, A + (size_t)g * nb);
+    for (int64_t rt = r0; rt < r1; rt += WT) {
+        int nr = r1 - rt < WT ? (int)(r1 - rt) : WT;
+        unpack_rows(w, up, rt, nr, nb, W);
+        for (int g = 0; g < ng; g++) {
+            int nt = n_tok - g * TG < TG ? n_tok - g * TG : TG;
+            __mmask16 tmask = (__mmask16)((1u << nt) - 1);
+            __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                             _mm512_set1_epi32(ldy));
+            for (int r = 0; r < nr; r += RR) {
+                const wblk *wr[RR];
+                int real = nr - r < RR ? nr - r : RR;
+                /* a partial tile recomputes its first row in the unused slots (results dropped) */
+                for (int k = 0; k < RR; k++) wr[k] = W + (size_t)(r + (k < real ? k : 0)) * nb;
+                __m512 out[RR];
+                tile(wr, A + (size_t)g * nb, nb, out);
+                for (int k = 0; k < real; k++)
+                    _mm512_mask_i32scatter_ps(y + (size_t)g * TG * ldy + rt + r + k, tmask, idx, out[k], 4);
+            }
+        }
+    }
+}
+
+const kq_ops kq_avx512_batch_ops = {
+    .name = "avx512-batch",
+    .act_bytes = b_act_bytes,
+    .prepare = b_prepare,
+    .rows = b_rows,
+    .supports = b_supports,
+};
