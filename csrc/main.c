@@ -16,6 +16,8 @@ static const command commands[] = {
     {"info",     cmd_info,     "info --model M: architecture, hyper-parameters and tensor types as JSON"},
     {"eval",     cmd_eval,     "eval --model M --tokens 1,2,3 --logits OUT.f32: logits of every position"},
     {"generate", cmd_generate, "generate --model M --tokens 1,2,3 -n 32: generated token ids"},
+    {"tokenize", cmd_tokenize, "tokenize --model M [--parse-special] [--add-special] < text: token ids"},
+    {"detokenize", cmd_detokenize, "detokenize --model M --tokens 1,2,3 [--special]: the text of the ids"},
     {"synth",    cmd_synth,    "synth --preset P [--layers N] --type T --out F: random-weight model of real shapes"},
 };
 
