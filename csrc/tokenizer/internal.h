@@ -181,6 +181,8 @@ struct tok_vocab {
     size_t n_eog;
     int32_t *special;       /* control/user-defined/unknown ids, longest text first */
     size_t n_special;
+    uint32_t *by_byte;      /* indices into special, grouped by first byte: */
+    uint32_t by_byte_at[257];   /* group b is by_byte[by_byte_at[b] .. by_byte_at[b+1]) */
 
     tok_arena piece_text;   /* detokenized text of every token (special = true) */
     tok_span *piece;

@@ -162,6 +162,14 @@ int tok_load_specials(tok_vocab *v, const gguf_file *g, char *err, size_t errlen
     for (int32_t id = 0; id < v->n_vocab; id++)
         if (v->attr[id] & (TOK_ATTR_CONTROL | TOK_ATTR_USER_DEFINED | TOK_ATTR_UNKNOWN)) v->special[v->n_special++] = id;
     qsort_r(v->special, v->n_special, sizeof *v->special, cmp_special, v);
+    v->by_byte = fl_malloc_array(v->n_special, sizeof *v->by_byte);
+    if (!v->by_byte) goto oom;
+    for (size_t i = 0; i < v->n_special; i++) v->by_byte_at[(unsigned char)v->text.p[v->tok[v->special[i]].off] + 1]++;
+    for (int c = 0; c < 256; c++) v->by_byte_at[c + 1] += v->by_byte_at[c];
+    uint32_t fill[256];
+    memcpy(fill, v->by_byte_at, sizeof fill);
+    for (size_t i = 0; i < v->n_special; i++)
+        v->by_byte[fill[(unsigned char)v->text.p[v->tok[v->special[i]].off]]++] = (uint32_t)i;
     phi3_strip_rules(v, g);
     return 0;
 oom:

@@ -55,24 +55,44 @@ static int split_at(const tok_vocab *v, const char *text, frag f, int32_t id, fr
     }
 }
 
-/* tokenizer_st_partition: longest special texts first, each over every remaining text fragment. */
+/* Mark the special tokens (indices into v->special) whose text occurs in text at all. */
+static void find_present(const tok_vocab *v, const char *text, size_t n, int parse_special, uint8_t *present) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)text[i];
+        for (uint32_t j = v->by_byte_at[c]; j < v->by_byte_at[c + 1]; j++) {
+            uint32_t k = v->by_byte[j];
+            const tok_span *t = &v->tok[v->special[k]];
+            if (!present[k] && t->len <= n - i && !memcmp(text + i, v->text.p + t->off, t->len)) present[k] = 1;
+        }
+    }
+    if (!parse_special)
+        for (size_t k = 0; k < v->n_special; k++)
+            if (v->attr[v->special[k]] & (TOK_ATTR_CONTROL | TOK_ATTR_UNKNOWN)) present[k] = 0;
+}
+
+/* tokenizer_st_partition: longest special texts first, each over every remaining
+ * text fragment (only those that occur somewhere can split anything). */
 static int partition(const tok_vocab *v, const char *text, size_t n, int parse_special, frag_list *a) {
     frag_list b = {0};
     a->n = 0;
     if (frag_push(a, -1, 0, n)) return -1;
+    uint8_t *present = calloc(v->n_special + 1, 1);
+    if (!present) return -1;
+    find_present(v, text, n, parse_special, present);
     for (size_t k = 0; k < v->n_special; k++) {
         int32_t id = v->special[k];
-        if (!parse_special && (v->attr[id] & (TOK_ATTR_CONTROL | TOK_ATTR_UNKNOWN))) continue;
+        if (!present[k]) continue;
         b.n = 0;
         for (size_t i = 0; i < a->n; i++) {
             int rc = a->v[i].tok >= 0 ? frag_push(&b, a->v[i].tok, 0, 0) : split_at(v, text, a->v[i], id, &b);
-            if (rc) { free(b.v); return -1; }
+            if (rc) { free(b.v); free(present); return -1; }
         }
         frag_list t = *a;
         *a = b;
         b = t;
     }
     free(b.v);
+    free(present);
     return 0;
 }
 

@@ -249,6 +249,7 @@ void tok_free(tok_vocab *v) {
     tok_smap_free(&v->merge_rank);
     free(v->eog);
     free(v->special);
+    free(v->by_byte);
     free(v->piece_text.p);
     free(v->piece);
     free(v->chat_template);

@@ -120,7 +120,7 @@ static void vocab_cases(const char *dir, const char *name) {
         tok_ids_free(&got);
         tok_ids_free(&ref);
     }
-    CHECK(n == 46 && lines == n, "%s: %d inputs, %d expected lines", name, n, lines);
+    CHECK(n > 0 && lines == n, "%s: %d inputs, %d expected lines", name, n, lines);
     CHECK(match == n, "%s: %d/%d cases match llama.cpp", name, match, n);
     CHECK(ref_match == n, "%s: reference BPE agrees on %d/%d cases", name, ref_match, n);
     if (lossless(v)) CHECK(rt_ok == n, "%s: round trip exact on %d/%d cases", name, rt_ok, n);
@@ -165,6 +165,41 @@ static void tokenize_json(void) {
     tok_free(v);
 }
 
+/* flint's own vocabulary: its fixture cases, and source files round-trip. */
+static void flint_coder(void) {
+    char path[512], err[512];
+    snprintf(path, sizeof path, "%s/tests/fixtures/vocab-flint/flint-coder.vocab.gguf", root());
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        NOTE("tests/fixtures/vocab-flint/flint-coder.vocab.gguf is not there yet; skipped");
+        return;
+    }
+    fclose(f);
+    vocab_cases("tests/fixtures/vocab-flint", "flint-coder.vocab.gguf");
+    tok_vocab *v;
+    if (!CHECK(tok_load_file(path, &v, err, sizeof err) == 0, "flint-coder loads")) return;
+    static const char *const files[] = {"csrc/tokenizer/tok_pretok.c", "csrc/tokenizer/tokenizer.h",
+                                        "tests/fixtures/tokenizer/gen_pretok.py", "tests/fixtures/vocab/README.md"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        size_t n;
+        snprintf(path, sizeof path, "%s/%s", root(), files[i]);
+        char *src = slurp(path, &n);
+        if (!CHECK(src != NULL, "read %s", files[i])) continue;
+        tok_ids ids = {0}, ref = {0};
+        tok_text txt = {0};
+        tok_tokenize(v, src, n, 0, &ids);
+        tok_tokenize(v, src, n, TOK_REFERENCE, &ref);
+        tok_detokenize(v, ids.v, ids.n, TOK_DETOK_STRIP_SPACE, &txt, err, sizeof err);
+        CHECK(txt.n == n && !memcmp(txt.s, src, n) && ids.n == ref.n && !memcmp(ids.v, ref.v, ids.n * sizeof *ids.v),
+              "flint-coder: %s (%zu bytes, %zu tokens) round-trips, fast = reference", files[i], n, ids.n);
+        tok_ids_free(&ids);
+        tok_ids_free(&ref);
+        tok_text_free(&txt);
+        free(src);
+    }
+    tok_free(v);
+}
+
 int main(void) {
     static const char *const vocabs[] = {"gpt-2", "starcoder", "deepseek-coder", "refact", "falcon",
                                          "mpt", "phi-3", "llama-spm", "tiny-bpe"};
@@ -174,5 +209,6 @@ int main(void) {
         vocab_cases("tests/fixtures/vocab", name);
     }
     tokenize_json();
+    flint_coder();
     return tap_done();
 }
