@@ -17,6 +17,8 @@ static const command commands[] = {
     {"eval",     cmd_eval,     "eval --model M --tokens 1,2,3 --logits OUT.f32: logits of every position"},
     {"generate", cmd_generate, "generate --model M --tokens 1,2,3 -n 32: generated token ids"},
     {"bench",    cmd_bench,    "bench --model M | --bandwidth: engine speed (JSON)"},
+    {"tokenize", cmd_tokenize, "tokenize --model M [--parse-special] [--add-special] < text: token ids"},
+    {"detokenize", cmd_detokenize, "detokenize --model M --tokens 1,2,3 [--special]: the text of the ids"},
     {"synth",    cmd_synth,    "synth --preset P [--layers N] --type T --out F: random-weight model of real shapes"},
 };
 
