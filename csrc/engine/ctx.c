@@ -97,6 +97,8 @@ int eng_ctx_len(const eng_ctx *c) { return c->len; }
 int eng_ctx_capacity(const eng_ctx *c) { return c->n_ctx; }
 const int32_t *eng_ctx_tokens(const eng_ctx *c) { return c->tokens; }
 
+void eng_ctx_set_exact(eng_ctx *c, int on) { c->exact = on != 0; }
+
 void eng_ctx_truncate(eng_ctx *c, int n) {
     if (n < 0) n = 0;
     if (n < c->len) c->len = n;

@@ -75,6 +75,13 @@ int eng_ctx_capacity(const eng_ctx *c);
 /* The token ids currently in the KV cache (eng_ctx_len() of them). */
 const int32_t *eng_ctx_tokens(const eng_ctx *c);
 
+/* Exact mode: every batch is computed with the single-token kernels, so the
+ * logits of a k-token eng_decode are bit-identical to k one-token calls.
+ * Speculative verification under greedy decoding needs this (a near-tie must
+ * resolve the same way as in plain decoding); it costs the batch kernels'
+ * arithmetic savings but keeps the single read of the weights. Off by default. */
+void eng_ctx_set_exact(eng_ctx *c, int on);
+
 /* Keep only the first n cached tokens (n <= len). */
 void eng_ctx_truncate(eng_ctx *c, int n);
 

@@ -40,7 +40,7 @@ static void mm_worker(void *arg, int ith, int nth) {
 /* y[t*ldy + r] = W[r] · x[t*ldx ..] for t < n_tok, r < w->n_rows. */
 static void matmul(eng_ctx *c, const kq_mat *w, const float *x, int ldx, int n_tok, float *y, int ldy) {
     const kq_ops *ops = kq_for_type(w->type);
-    if (ops->batch && n_tok >= KQ_BATCH_MIN && ops->batch->supports(w->type)) ops = ops->batch;
+    if (ops->batch && !c->exact && n_tok >= KQ_BATCH_MIN && ops->batch->supports(w->type)) ops = ops->batch;
     size_t stride = (ops->act_bytes(w->type, w->n_in) + 63) & ~(size_t)63;
     for (int t = 0; t < n_tok; t++)
         ops->prepare(w->type, x + (size_t)t * ldx, (uint8_t *)c->act + (size_t)t * stride, w->n_in);

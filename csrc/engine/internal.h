@@ -45,6 +45,7 @@ struct eng_ctx {
     eng_pool *pool;
     int n_ctx, n_batch, n_expert_used, n_layer_used;
     int len;                            /* tokens in the cache */
+    int exact;                          /* batches use the single-token kernels (eng_ctx_set_exact) */
     int32_t *tokens;                    /* [n_ctx] */
     float *k_cache, *v_cache;           /* [n_layer][n_ctx][n_kv*hd] */
     /* scratch, sized for n_batch tokens */

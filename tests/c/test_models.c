@@ -108,6 +108,28 @@ static void test_greedy(eng_model *m, const fixture *fx) {
     eng_ctx_free(c);
 }
 
+/* Exact mode: one batch gives bit-identical logits to token-by-token decoding. */
+static void test_exact(eng_model *m, const fixture *fx) {
+    char err[FL_ERRLEN];
+    size_t n = (size_t)fx->n_tok * fx->n_vocab;
+    float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
+    eng_ctx_params cp = {.n_ctx = 512, .n_threads = 2};
+    eng_ctx *c = eng_ctx_new(m, &cp, err, sizeof err);
+    int ok = c && a && b;
+    if (ok) {
+        eng_ctx_set_exact(c, 1);
+        ok = !eng_decode(c, fx->ids, fx->n_tok, ENG_LOGITS_ALL, a, NULL, err, sizeof err);
+        eng_ctx_truncate(c, 0);
+        for (int i = 0; ok && i < fx->n_tok; i++)
+            ok = !eng_decode(c, fx->ids + i, 1, ENG_LOGITS_ALL, b + (size_t)i * fx->n_vocab, NULL, err, sizeof err);
+    }
+    CHECK(ok && !memcmp(a, b, n * sizeof(float)), "%s [%s] exact mode: batch logits bit-identical to token by token",
+          fx->name, kq_level_name(kq_active_level()));
+    eng_ctx_free(c);
+    free(a);
+    free(b);
+}
+
 static void test_model(fixture *fx) {
     char err[FL_ERRLEN], rel[512];
     json_t *ev = json_object_get(fx->e, "eval");
@@ -132,6 +154,7 @@ static void test_model(fixture *fx) {
         if (!eval_chunked(m, fx, 7, mine)) compare(fx, "chunks of 7", mine, ref_b);
         else CHECK(0, "%s chunked eval", fx->name);
         test_greedy(m, fx);
+        test_exact(m, fx);
     }
 done:
     free(ref_b);
