@@ -62,7 +62,7 @@ int main(int argc, char **argv) {
         qsort(warm, (size_t)repeat, sizeof *warm, cmp_double);
         qsort(naive, (size_t)reps_naive, sizeof *naive, cmp_double);
         double w = warm[repeat / 2], nv = naive[reps_naive / 2];
-        int same = fast.n == ref.n && !memcmp(fast.v, ref.v, fast.n * sizeof *fast.v);
+        int same = fast.n == ref.n && (!fast.n || !memcmp(fast.v, ref.v, fast.n * sizeof *fast.v));
         const char *name = strrchr(argv[a], '/') ? strrchr(argv[a], '/') + 1 : argv[a];
         const char *pre = tok_model_type(v) == TOK_MODEL_SPM ? "(spm)" : tok_pre_name(v);
         printf("%-34s %-15s %8zu %9.1f %9.1f %9.1f %7.1fx %s\n", name, pre, fast.n, mb / cold, mb / w, mb / nv,

@@ -55,7 +55,7 @@ static int ids_are(tok_vocab *v, const char *text, const int32_t *want, size_t n
     tok_ids a = {0}, b = {0};
     tok_tokenize(v, text, strlen(text), 0, &a);
     tok_tokenize(v, text, strlen(text), TOK_REFERENCE, &b);
-    int ok = a.n == n && b.n == n && !memcmp(a.v, want, n * sizeof *want) && !memcmp(b.v, want, n * sizeof *want);
+    int ok = a.n == n && b.n == n && n && !memcmp(a.v, want, n * sizeof *want) && !memcmp(b.v, want, n * sizeof *want);
     if (!ok) {
         printf("# '%s' ->", text);
         for (size_t i = 0; i < a.n; i++) printf(" %d", a.v[i]);
