@@ -170,35 +170,22 @@ typedef struct {
     float scale;
 } attn_job;
 
+/* Work unit: one token × one KV head (its group of query heads). */
 static void attn_worker(void *arg, int ith, int nth) {
     attn_job *j = arg;
     eng_ctx *c = j->c;
     const eng_hparams *hp = &c->m->hp;
     const kq_vec_ops *vec = kq_vec();
-    int hd = hp->head_dim, nh = hp->n_head, kvd = hp->n_head_kv * hd, group = nh / hp->n_head_kv;
+    int hd = hp->head_dim, nkv = hp->n_head_kv, kvd = nkv * hd, group = hp->n_head / nkv;
     const float *K = c->k_cache + (size_t)j->il * c->n_ctx * kvd;
     const float *V = c->v_cache + (size_t)j->il * c->n_ctx * kvd;
-    float *sc = c->scores + (size_t)ith * c->n_ctx;
+    float *sc = c->scores + (size_t)ith * group * c->n_ctx;
     int lo, hi;
-    pool_split(j->n_tok * nh, ith, nth, &lo, &hi);
+    pool_split(j->n_tok * nkv, ith, nth, &lo, &hi);
     for (int w = lo; w < hi; w++) {
-        int t = w / nh, h = w % nh, kvh = h / group, n_kv = j->pos0 + t + 1;
-        const float *q = c->q + (size_t)t * nh * hd + h * hd;
-        float mx = -INFINITY;
-        for (int p = 0; p < n_kv; p++) {
-            float s = vec->dot(hd, q, K + (size_t)p * kvd + kvh * hd) * j->scale;
-            sc[p] = s;
-            if (s > mx) mx = s;
-        }
-        double sum = 0;
-        for (int p = 0; p < n_kv; p++) {
-            sc[p] = expf(sc[p] - mx);
-            sum += sc[p];
-        }
-        float inv = (float)(1.0 / sum);
-        float *out = c->att + (size_t)t * nh * hd + h * hd;
-        memset(out, 0, (size_t)hd * sizeof(float));
-        for (int p = 0; p < n_kv; p++) vec->axpy(hd, sc[p] * inv, V + (size_t)p * kvd + kvh * hd, out);
+        int t = w / nkv, kvh = w % nkv, n_kv = j->pos0 + t + 1;
+        size_t qo = (size_t)t * hp->n_head * hd + (size_t)kvh * group * hd;
+        vec->attn(group, hd, n_kv, c->q + qo, K + kvh * hd, V + kvh * hd, (size_t)kvd, j->scale, sc, c->att + qo);
     }
 }
 

@@ -57,7 +57,7 @@ struct eng_ctx {
     int32_t *grp_tok;                   /* [n_batch * n_expert_used] token index per routed slot */
     float *grp_w;
     float *xg, *yg;                     /* rows gathered by expert [slots][n_embd]; yg also the shared expert's */
-    float *scores;                      /* [n_threads][n_ctx] attention scores */
+    float *scores;                      /* [n_threads][heads per KV head][n_ctx] attention scores */
     void *act;                          /* prepared activations, [n_batch][max act bytes] */
     size_t act_cap;
     float *rope_cos, *rope_sin;         /* [n_batch][n_rot/2] for the current batch */
