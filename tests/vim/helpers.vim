@@ -124,18 +124,27 @@ let g:prompts = [
       \ ['for i in range(10):', '    print('],
       \ ['class Stack:', '    def push(self, item):', '        self.'],
       \ ]
-function! SuggestAt() abort
+function! SuggestAt(...) abort
+  let Pred = a:0 ? a:1 : {t -> 1}
   for p in g:prompts
     call Keys('Escape')
     call Type(':%d|call setline(1, ' . string(p) . ')')
     call Keys('Enter')
     call Keys('G A')
     try
-      return WaitSuggestion(8000)
+      let st = WaitSuggestion(8000)
+      if Pred(st.visible)
+        return st
+      endif
     catch /timed out/
     endtry
   endfor
   throw 'no suggestion for any prompt'
+endfunction
+
+" A suggestion starting with a printable ASCII character (a test can type it).
+function! Printable(t) abort
+  return a:t =~# '^[[:print:]]' && char2nr(a:t) < 128
 endfunction
 
 function! Eq(want, got, what) abort

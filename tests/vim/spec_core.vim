@@ -9,13 +9,35 @@ function! s:ghost(st) abort
   return [get(a:st.drawn, 'first', ''), get(a:st.drawn, 'below', [])]
 endfunction
 
-function! s:expand(s) abort
-  " how Vim will show a suggestion line: tabs as spaces from column 0
+function! s:expand(s, ...) abort
+  " how Vim will show a suggestion line from column vcol: tabs as spaces,
+  " control characters as ^X
+  let vcol = a:0 ? a:1 : 0
   let out = ''
   for ch in split(a:s, '\zs')
-    let out .= ch ==# "\t" ? repeat(' ', 8 - strdisplaywidth(out) % 8) : ch
+    if ch ==# "\t"
+      let n = 8 - vcol % 8
+      let out .= repeat(' ', n)
+      let vcol += n
+    else
+      let t = char2nr(ch) < 32 || char2nr(ch) == 127 ? strtrans(ch) : ch
+      let out .= t
+      let vcol += strwidth(t)
+    endif
   endfor
   return out
+endfunction
+
+" Split a display line into screen rows of `width` cells.
+function! s:rows(s, width) abort
+  let rows = ['']
+  for ch in split(a:s, '\zs')
+    if strwidth(rows[-1] . ch) > a:width
+      call add(rows, '')
+    endif
+    let rows[-1] .= ch
+  endfor
+  return rows
 endfunction
 
 " The buffer with a '|' at the cursor.
@@ -38,7 +60,9 @@ function! s:t_ghost() abort
   let st = SuggestAt()
   let [first, below] = s:ghost(st)
   let parts = split(st.visible, "\n", 1)
-  call Eq(s:expand(parts[0]), first, 'first line drawn')
+  let l = st.cursor[0]
+  let before = strpart(st.lines[l - 1], 0, st.cursor[1] - 1)
+  call Eq(s:expand(parts[0], strdisplaywidth(before)), first, 'first line drawn')
   call Eq(map(parts[1:], 's:expand(v:val)'), below, 'further lines drawn')
   " text properties: inline ones at the cursor, one 'below' per further line
   let inline = filter(copy(st.props), '!v:val.below')
@@ -47,13 +71,15 @@ function! s:t_ghost() abort
     call Eq([st.cursor[0], st.cursor[1]], [p.lnum, p.col], 'inline property at the cursor')
   endfor
   call Eq(len(parts) - 1, len(filter(copy(st.props), 'v:val.below')), 'below properties')
-  " and the screen shows it (no wrapping or scrolling with these prompts)
+  " and the screen shows it: the cursor line and the lines below, wrapped at
+  " the 100 columns of the terminal
   let screen = Screen()
-  let l = st.cursor[0]
-  let before = strpart(st.lines[l - 1], 0, st.cursor[1] - 1)
-  call Eq(substitute(s:expand(before) . first, '\s\+$', '', ''), substitute(screen[l - 1], '\s\+$', '', ''), 'screen line of the cursor')
-  for i in range(len(below))
-    call Eq(substitute(below[i], '\s\+$', '', ''), substitute(screen[l + i], '\s\+$', '', ''), 'screen line ' . (l + i + 1))
+  let want = s:rows(s:expand(before) . first, 100)
+  for b in below
+    call extend(want, s:rows(b, 100))
+  endfor
+  for i in range(min([len(want), len(screen) - l]))
+    call Eq(substitute(want[i], '\s\+$', '', ''), substitute(screen[l - 1 + i], '\s\+$', '', ''), 'screen row ' . (l + i))
   endfor
 endfunction
 call Test('typing produces ghost text (text properties, on screen)', function('s:t_ghost'))
@@ -131,7 +157,7 @@ call Test('leaving Insert mode clears everything', function('s:t_leave'))
 
 function! s:t_typed_through() abort
   call WaitServer()
-  let st = SuggestAt()
+  let st = SuggestAt(function('Printable'))
   let ch = matchstr(st.visible, '^[^\n]')
   if ch ==# ''
     return
