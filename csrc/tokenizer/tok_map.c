@@ -144,8 +144,10 @@ void tok_pmap_free(tok_pmap *m) {
 
 /* ---- word cache ---- */
 
+/* Bounds: at most 64k words of up to 256 bytes, 1M cached ids, 4 MiB of word bytes. */
 #define WCACHE_MAX_WORDS (1u << 16)
 #define WCACHE_MAX_WORD  256
+#define WCACHE_MAX_IDS   (1u << 20)
 
 int tok_wcache_get(const tok_wcache *c, const char *w, size_t n, const int32_t **ids, size_t *count) {
     if (!c->cap || n > WCACHE_MAX_WORD) return 0;
@@ -176,7 +178,9 @@ void tok_wcache_put(tok_wcache *c, const char *w, size_t n, const int32_t *ids, 
         if (!c->slot) { c->cap = 0; return; }
         wcache_clear(c);
     }
-    if (c->n >= WCACHE_MAX_WORDS) wcache_clear(c);
+    if (count > WCACHE_MAX_WORD) return;
+    if (c->n >= WCACHE_MAX_WORDS || c->n_ids + count > WCACHE_MAX_IDS || c->keys.n + n > WCACHE_MAX_IDS * 4)
+        wcache_clear(c);
     if (c->n_ids + count > c->cap_ids) {
         size_t cap = c->cap_ids ? c->cap_ids : 4096;
         while (cap < c->n_ids + count) cap *= 2;

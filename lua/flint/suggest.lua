@@ -351,6 +351,7 @@ function M.on_change(ev)
       local typed = S.typed
       -- fully typed or accepted, and finished: ask for the next one
       if a and a.done and typed ~= '' and #typed >= #a.text then
+        rpc.log('debug', ('suggestion %d fully typed or accepted'):format(S.id))
         H.S = nil
         render.clear()
         schedule_request()
@@ -359,6 +360,7 @@ function M.on_change(ev)
       end
       return
     end
+    rpc.log('debug', ('%s: suggestion %d no longer matches the buffer'):format(ev, S.id))
     M.clear()
   else
     render.clear()
@@ -498,6 +500,7 @@ function M.on_chunk(p)
   if k == S.idx or not (S.alts[S.idx] and S.alts[S.idx].text ~= '') then
     if not refresh() then
       -- the buffer moved on while the request ran: stale
+      rpc.log('debug', ('chunk for %d: the buffer moved on'):format(id))
       M.clear()
       schedule_request()
     end

@@ -60,6 +60,7 @@ function H.spawn(opts)
     flint_server_cmd = { H.bin, 'serve' },
     flint_model = H.model(),
     flint_debounce = 5,
+    flint_log_level = 'debug',
   }, opts.globals or {})
   for k, val in pairs(globals) do
     self:lua('vim.g[...] = select(2, ...)', k, val)
@@ -72,6 +73,7 @@ function H.spawn(opts)
       server_cmd = { H.bin, 'serve' },
       model = H.model(),
       debounce = 5,
+      log_level = 'debug',
     }, opts.setup)
     self:lua("require('flint').setup(...)", s)
   else
@@ -161,8 +163,13 @@ end
 --- Wait for a finished suggestion with visible text; returns the text.
 function Child:wait_suggestion(timeout)
   return self:wait(function(c)
-    local t = c:visible()
-    return t and c:done() and t or nil
+    -- text and done read together (a chunk may land between two calls)
+    return c:lua([[
+      local sg = require('flint.suggest')
+      local S, t = sg.state(), sg.visible_text()
+      local a = S and S.alts[S.idx]
+      return (t and a and a.done) and t or nil
+    ]])
   end, timeout)
 end
 
@@ -183,17 +190,23 @@ end
 --- line and type `typed`; wait for a finished, visible suggestion. Tries each
 --- prompt in turn (a fixture model's random weights sometimes produce only
 --- blanks or stop at once) and returns text, prompt index; nil if none.
-function Child:suggest_at(prompts, typed, timeout)
+function Child:suggest_at(prompts, typed, timeout, pred)
   for i, p in ipairs(prompts) do
     self:input('<Esc>')
     self:set_lines(p, #p, #p[#p])
     self:input('A' .. (typed or ''))
     local t = self:wait_suggestion(timeout or 8000)
-    if t then
+    if t and (not pred or pred(t)) then
       return t, i
     end
   end
   return nil
+end
+
+--- A suggestion that starts with a printable ASCII character (so a test can
+--- type it).
+function H.printable(t)
+  return t:match('^[%w%p ]') ~= nil
 end
 
 -- Prompts that give a visible suggestion from real models and the fixtures.
@@ -205,6 +218,27 @@ H.prompts = {
   { 'local function add(a, b)', '  return ' },
   { 'class Stack:', '    def push(self, item):', '        self.' },
 }
+
+--- `s` as Neovim displays it from virtual column vcol: tabs as spaces,
+--- control characters as ^X.
+function H.display(s, vcol, ts)
+  local out = {}
+  for ch in s:gmatch('[%z\1-\127\194-\244][\128-\191]*') do
+    local b = ch:byte()
+    if ch == '\t' then
+      local n = ts - vcol % ts
+      out[#out + 1] = string.rep(' ', n)
+      vcol = vcol + n
+    elseif b < 32 or b == 127 then
+      out[#out + 1] = '^' .. string.char(b == 127 and 63 or b + 64)
+      vcol = vcol + 2
+    else
+      out[#out + 1] = ch
+      vcol = vcol + vim.api.nvim_strwidth(ch)
+    end
+  end
+  return table.concat(out)
+end
 
 -- ---------------------------------------------------------------- tests
 
@@ -220,6 +254,14 @@ function H.test(name, fn, opts)
     child = opts.child or H.spawn(opts)
     fn(child)
   end, debug.traceback)
+  if not ok and child then
+    -- the editor's flint log (ids, sizes, reasons; never suggestion text)
+    pcall(function()
+      for _, l in ipairs(child:lua("return require('flint.rpc').log_lines()") or {}) do
+        err = err .. '\nlog: ' .. l
+      end
+    end)
+  end
   if child and not opts.child then
     child:stop()
   end
