@@ -55,7 +55,7 @@ static void multi_worker(void *arg, int ith, int nth) {
             if (row >= lo && row < hi)
                 t->ops->prepare(t->w->type, t->x + (size_t)r * t->ldx, t->act + (size_t)r * t->stride, t->w->n_in);
     }
-    pool_barrier(mm->pool);
+    if (nth > 1) pool_barrier(mm->pool);
     /* phase 2: row groups, each to the thread whose cost range holds its start */
     int64_t c_lo = mm->total * ith / nth, c_hi = mm->total * (ith + 1) / nth;
     for (int i = 0; i < mm->n; i++) {
@@ -68,7 +68,16 @@ static void multi_worker(void *arg, int ith, int nth) {
         if (r0 < r1) t->ops->rows(t->w, t->act, t->stride, t->n_tok, t->y, t->ldy, r0, r1);
     }
 }
-#define MAX_TASKS 520 /* q,k,v; or gate+up of every expert plus the shared expert */
+/* Below this many multiply-adds a pool run costs more than it saves (waking a
+ * helper, and on a busy machine waiting for it to be scheduled): the calling
+ * thread does the work alone. */
+#define PARALLEL_MIN_MACS (1 << 20)
+
+/* Run fn on the pool, or on this thread alone when the work is small. */
+static void run_sized(eng_ctx *c, pool_fn fn, void *arg, int64_t macs) {
+    if (macs < PARALLEL_MIN_MACS) fn(arg, 0, 1);
+    else pool_run(c->pool, fn, arg);
+}
 
 /* Run n independent products in one pool run. Tasks whose x equals an
  * earlier task's x (same row layout and kernel) share its activations. */
@@ -101,7 +110,7 @@ static void matmul_multi(eng_ctx *c, mm_task *t, int n) {
     }
     assert(off <= c->act_cap);
     mm_multi mm = {c->pool, t, n, prep, total};
-    pool_run(c->pool, multi_worker, &mm);
+    run_sized(c, multi_worker, &mm, total * 256);
 }
 
 /* y[t*ldy + r] = W[r] · x[t*ldx ..] for t < n_tok, r < w->n_rows. */
@@ -216,7 +225,7 @@ static void attention(eng_ctx *c, const eng_layer *ly, int il, int pos0, int n_t
         memcpy(c->v_cache + at, c->v + (size_t)t * kvd, (size_t)kvd * sizeof(float));
     }
     attn_job j = {c, il, pos0, n_tok, hp->attention_scale > 0 ? hp->attention_scale : 1.f / sqrtf((float)hd)};
-    pool_run(c->pool, attn_worker, &j);
+    run_sized(c, attn_worker, &j, (int64_t)n_tok * (pos0 + n_tok) * hp->n_head * hd * 2);
     matmul(c, &ly->wo.m, c->att, qd, n_tok, c->tmp, d);
 }
 
