@@ -1,12 +1,14 @@
 /* cmd_bench.c — engine speed on one model, or the machine's read bandwidth.
  *
- *   flint bench --model M [--threads N] [--tg N] [--pp 64,256] [--ctx 0,2048]
+ *   flint bench --model M [--threads N] [--tg N] [--pp 64,256] [--ctx 0,2048] [--roofline BYTES_PER_S]
  *   flint bench --bandwidth [--threads N] [--mib 4096]
  *
  * Prints one JSON object: token generation tok/s at each context length (the
  * KV cache is first filled with that many tokens, untimed), prompt processing
  * tok/s for each batch size, bytes of weights read per generated token, the
- * kernel level, and resident memory. Token ids are pseudo-random. */
+ * kernel level, and resident memory. With --roofline (a measured read
+ * bandwidth), each generation figure also gets its fraction of the roofline
+ * bandwidth / bytes-per-token. Token ids are pseudo-random. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +83,7 @@ static int bench_bandwidth(long threads, long mib) {
 int cmd_bench(int argc, char **argv) {
     const char *model = NULL, *pps = "64,256", *ctxs = "0,2048", *v;
     long threads = 0, n_gen = 32, mib = 4096;
+    float roofline_bw = 0;
     int bandwidth = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -88,6 +91,7 @@ int cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "--bandwidth")) bandwidth = 1;
         else if (!strcmp(a, "--pp")) { if (!(pps = arg_value(argc, argv, &i))) return 2; }
         else if (!strcmp(a, "--ctx")) { if (!(ctxs = arg_value(argc, argv, &i))) return 2; }
+        else if (!strcmp(a, "--roofline")) { if (!(v = arg_value(argc, argv, &i)) || arg_float(a, v, &roofline_bw)) return 2; }
         else if (!strcmp(a, "--threads") || !strcmp(a, "-t")) {
             if (!(v = arg_value(argc, argv, &i)) || arg_int(a, v, 1, 512, &threads)) return 2;
         } else if (!strcmp(a, "--tg")) {
@@ -126,6 +130,8 @@ int cmd_bench(int argc, char **argv) {
         json_t *e = json_object();
         json_object_set_new(e, "ctx", json_integer(ctx[i]));
         json_object_set_new(e, "tok_s", json_real(1.0 / s));
+        if (roofline_bw > 0)
+            json_object_set_new(e, "roofline_fraction", json_real((double)hp->weight_bytes_active / s / roofline_bw));
         json_array_append_new(tg, e);
     }
     for (int i = 0; i < n_pp; i++) {

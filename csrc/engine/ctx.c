@@ -1,10 +1,12 @@
 /* ctx.c — sequence contexts: KV cache, scratch buffers, compute pool. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/common.h"
 #include "engine/internal.h"
+#include "engine/membudget.h"
 
 static int max3(int a, int b, int c) { return a > b ? (a > c ? a : c) : (b > c ? b : c); }
 
@@ -52,6 +54,11 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
     size_t max_in = D > QD ? D : QD;
     if (FF > max_in) max_in = FF;
     size_t kv_elems;
+    char what[96];
+    snprintf(what, sizeof what, "a KV cache of %d tokens", c->n_ctx);
+    if (!fl_mul_size((size_t)hp->n_layer * (size_t)c->n_ctx, KVD, &kv_elems) &&
+        mem_check(kv_elems * 2 * sizeof(float), mem_available(), what, "lower the context size (n_ctx)", err, errlen))
+        goto fail;
     if (fl_mul_size((size_t)hp->n_layer * (size_t)c->n_ctx, KVD, &kv_elems) ||
         alloc_f(&c->k_cache, kv_elems) || alloc_f(&c->v_cache, kv_elems)) {
         fl_seterr(err, errlen, "context: cannot allocate a KV cache of %d tokens (%.1f MiB)", c->n_ctx,
@@ -61,13 +68,16 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
     c->tokens = fl_calloc_array((size_t)c->n_ctx, sizeof(int32_t));
     c->sel = fl_calloc_array(B * K, sizeof(int32_t));
     c->grp_tok = fl_calloc_array(B * K, sizeof(int32_t));
-    c->act_cap = B * (max_in * sizeof(float) + 64);
+    /* MoE: every routed slot (B·K rows) plus the shared expert's B rows; dense:
+     * up to three differently typed q/k/v inputs */
+    size_t slots = B * K + B, act_rows = slots > 3 * B ? slots : 3 * B;
+    c->act_cap = act_rows * (max_in * sizeof(float) + 64);
     c->act = aligned_alloc(64, (c->act_cap + 63) / 64 * 64);
     if (!c->tokens || !c->sel || !c->grp_tok || !c->act || alloc_f(&c->x, B * D) || alloc_f(&c->xn, B * D) ||
         alloc_f(&c->q, B * QD) || alloc_f(&c->k, B * KVD) || alloc_f(&c->v, B * KVD) || alloc_f(&c->att, B * QD) ||
-        alloc_f(&c->tmp, B * D) || alloc_f(&c->ff_a, B * FF) || alloc_f(&c->ff_b, B * FF) ||
+        alloc_f(&c->tmp, B * D) || alloc_f(&c->ff_a, slots * FF) || alloc_f(&c->ff_b, slots * FF) ||
         alloc_f(&c->router_logits, B * E) || alloc_f(&c->sel_w, B * K) || alloc_f(&c->grp_w, B * K) ||
-        alloc_f(&c->xg, B * D) || alloc_f(&c->yg, B * D) || alloc_f(&c->scores, (size_t)nt * c->n_ctx) ||
+        alloc_f(&c->xg, B * K * D) || alloc_f(&c->yg, slots * D) || alloc_f(&c->scores, (size_t)nt * (hp->n_head / hp->n_head_kv) * c->n_ctx) ||
         alloc_f(&c->rope_cos, B * (size_t)hp->n_rot / 2) || alloc_f(&c->rope_sin, B * (size_t)hp->n_rot / 2)) {
         fl_seterr(err, errlen, "context: out of memory for scratch buffers");
         goto fail;

@@ -6,6 +6,7 @@
  * expert), rs the residual scale (1 except Granite). Logits are
  * output(output_norm(x)) / logit_scale.
  */
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,38 +15,108 @@
 #include "engine/internal.h"
 #include "engine/qtypes.h"
 
-/* ---- matrix products on the pool ---- */
+/* ---- matrix products on the pool ----
+ *
+ * Several independent products (q, k and v; gate and up of every active
+ * expert) run in one pool_run: first every thread quantizes a share of the
+ * activation rows, then, after a barrier, takes a share of all the tasks'
+ * row groups, balanced by arithmetic. Fewer wake-ups per token matters as
+ * much as the kernels for small models. */
 
 typedef struct {
-    const kq_ops *ops;
     const kq_mat *w;
-    const void *act;
-    size_t stride;
-    int n_tok;
-    float *y;
+    const float *x;      /* n_tok rows of w->n_in floats, ldx apart */
+    int ldx, n_tok;
+    float *y;            /* y[t*ldy + r] */
     int ldy;
-} mm_job;
+    /* set by matmul_multi */
+    const kq_ops *ops;
+    size_t stride;       /* bytes between prepared activation rows */
+    uint8_t *act;        /* prepared activations (shared with an earlier task of the same input) */
+    int owner;           /* this task prepares act */
+    int64_t groups, cost0, gcost; /* row groups, cumulative cost before this task, cost per group */
+} mm_task;
 
-/* Threads take whole groups of KQ_ROW_GROUP rows (the batch kernels' unit;
- * it also keeps threads off each other's cache lines of y). */
-static void mm_worker(void *arg, int ith, int nth) {
-    mm_job *j = arg;
-    int n = (int)j->w->n_rows, groups = (n + KQ_ROW_GROUP - 1) / KQ_ROW_GROUP, lo, hi;
-    pool_split(groups, ith, nth, &lo, &hi);
-    lo *= KQ_ROW_GROUP;
-    hi = hi * KQ_ROW_GROUP < n ? hi * KQ_ROW_GROUP : n;
-    if (lo < hi) j->ops->rows(j->w, j->act, j->stride, j->n_tok, j->y, j->ldy, lo, hi);
+typedef struct {
+    eng_pool *pool;
+    mm_task *t;
+    int n;
+    int64_t prep_rows, total;
+} mm_multi;
+
+static void multi_worker(void *arg, int ith, int nth) {
+    mm_multi *mm = arg;
+    /* phase 1: activation rows of the owning tasks, split across threads */
+    int64_t lo = mm->prep_rows * ith / nth, hi = mm->prep_rows * (ith + 1) / nth, row = 0;
+    for (int i = 0; i < mm->n && row < hi; i++) {
+        mm_task *t = &mm->t[i];
+        if (!t->owner) continue;
+        for (int r = 0; r < t->n_tok; r++, row++)
+            if (row >= lo && row < hi)
+                t->ops->prepare(t->w->type, t->x + (size_t)r * t->ldx, t->act + (size_t)r * t->stride, t->w->n_in);
+    }
+    if (nth > 1) pool_barrier(mm->pool);
+    /* phase 2: row groups, each to the thread whose cost range holds its start */
+    int64_t c_lo = mm->total * ith / nth, c_hi = mm->total * (ith + 1) / nth;
+    for (int i = 0; i < mm->n; i++) {
+        mm_task *t = &mm->t[i];
+        if (t->cost0 >= c_hi || t->cost0 + t->groups * t->gcost <= c_lo) continue;
+        int64_t g0 = c_lo > t->cost0 ? (c_lo - t->cost0 + t->gcost - 1) / t->gcost : 0;
+        int64_t g1 = (c_hi - t->cost0 + t->gcost - 1) / t->gcost;
+        if (g1 > t->groups) g1 = t->groups;
+        int64_t r0 = g0 * KQ_ROW_GROUP, r1 = g1 * KQ_ROW_GROUP < t->w->n_rows ? g1 * KQ_ROW_GROUP : t->w->n_rows;
+        if (r0 < r1) t->ops->rows(t->w, t->act, t->stride, t->n_tok, t->y, t->ldy, r0, r1);
+    }
+}
+/* Below this many multiply-adds a pool run costs more than it saves (waking a
+ * helper, and on a busy machine waiting for it to be scheduled): the calling
+ * thread does the work alone. */
+#define PARALLEL_MIN_MACS (1 << 20)
+
+/* Run fn on the pool, or on this thread alone when the work is small. */
+static void run_sized(eng_ctx *c, pool_fn fn, void *arg, int64_t macs) {
+    if (macs < PARALLEL_MIN_MACS) fn(arg, 0, 1);
+    else pool_run(c->pool, fn, arg);
+}
+
+/* Run n independent products in one pool run. Tasks whose x equals an
+ * earlier task's x (same row layout and kernel) share its activations. */
+static void matmul_multi(eng_ctx *c, mm_task *t, int n) {
+    size_t off = 0;
+    int64_t prep = 0, total = 0;
+    for (int i = 0; i < n; i++) {
+        const kq_ops *ops = kq_for_type(t[i].w->type);
+        if (ops->batch && !c->exact && t[i].n_tok >= KQ_BATCH_MIN && ops->batch->supports(t[i].w->type))
+            ops = ops->batch;
+        t[i].ops = ops;
+        t[i].stride = (ops->act_bytes(t[i].w->type, t[i].w->n_in) + 63) & ~(size_t)63;
+        t[i].owner = 1;
+        for (int j = 0; j < i; j++)
+            if (t[j].x == t[i].x && t[j].ops == ops && t[j].w->type == t[i].w->type && t[j].n_tok == t[i].n_tok &&
+                t[j].ldx == t[i].ldx && t[j].w->n_in == t[i].w->n_in) {
+                t[i].act = t[j].act;
+                t[i].owner = 0;
+                break;
+            }
+        if (t[i].owner) {
+            t[i].act = (uint8_t *)c->act + off;
+            off += t[i].stride * (size_t)t[i].n_tok;
+            prep += t[i].n_tok;
+        }
+        t[i].groups = (t[i].w->n_rows + KQ_ROW_GROUP - 1) / KQ_ROW_GROUP;
+        t[i].gcost = t[i].w->n_in * t[i].n_tok * KQ_ROW_GROUP / 256 + 1;
+        t[i].cost0 = total;
+        total += t[i].groups * t[i].gcost;
+    }
+    assert(off <= c->act_cap);
+    mm_multi mm = {c->pool, t, n, prep, total};
+    run_sized(c, multi_worker, &mm, total * 256);
 }
 
 /* y[t*ldy + r] = W[r] · x[t*ldx ..] for t < n_tok, r < w->n_rows. */
 static void matmul(eng_ctx *c, const kq_mat *w, const float *x, int ldx, int n_tok, float *y, int ldy) {
-    const kq_ops *ops = kq_for_type(w->type);
-    if (ops->batch && !c->exact && n_tok >= KQ_BATCH_MIN && ops->batch->supports(w->type)) ops = ops->batch;
-    size_t stride = (ops->act_bytes(w->type, w->n_in) + 63) & ~(size_t)63;
-    for (int t = 0; t < n_tok; t++)
-        ops->prepare(w->type, x + (size_t)t * ldx, (uint8_t *)c->act + (size_t)t * stride, w->n_in);
-    mm_job j = {ops, w, c->act, stride, n_tok, y, ldy};
-    pool_run(c->pool, mm_worker, &j);
+    mm_task t = {.w = w, .x = x, .ldx = ldx, .n_tok = n_tok, .y = y, .ldy = ldy};
+    matmul_multi(c, &t, 1);
 }
 
 /* Matrix e of a stacked (expert) weight. */
@@ -108,35 +179,22 @@ typedef struct {
     float scale;
 } attn_job;
 
+/* Work unit: one token × one KV head (its group of query heads). */
 static void attn_worker(void *arg, int ith, int nth) {
     attn_job *j = arg;
     eng_ctx *c = j->c;
     const eng_hparams *hp = &c->m->hp;
     const kq_vec_ops *vec = kq_vec();
-    int hd = hp->head_dim, nh = hp->n_head, kvd = hp->n_head_kv * hd, group = nh / hp->n_head_kv;
+    int hd = hp->head_dim, nkv = hp->n_head_kv, kvd = nkv * hd, group = hp->n_head / nkv;
     const float *K = c->k_cache + (size_t)j->il * c->n_ctx * kvd;
     const float *V = c->v_cache + (size_t)j->il * c->n_ctx * kvd;
-    float *sc = c->scores + (size_t)ith * c->n_ctx;
+    float *sc = c->scores + (size_t)ith * group * c->n_ctx;
     int lo, hi;
-    pool_split(j->n_tok * nh, ith, nth, &lo, &hi);
+    pool_split(j->n_tok * nkv, ith, nth, &lo, &hi);
     for (int w = lo; w < hi; w++) {
-        int t = w / nh, h = w % nh, kvh = h / group, n_kv = j->pos0 + t + 1;
-        const float *q = c->q + (size_t)t * nh * hd + h * hd;
-        float mx = -INFINITY;
-        for (int p = 0; p < n_kv; p++) {
-            float s = vec->dot(hd, q, K + (size_t)p * kvd + kvh * hd) * j->scale;
-            sc[p] = s;
-            if (s > mx) mx = s;
-        }
-        double sum = 0;
-        for (int p = 0; p < n_kv; p++) {
-            sc[p] = expf(sc[p] - mx);
-            sum += sc[p];
-        }
-        float inv = (float)(1.0 / sum);
-        float *out = c->att + (size_t)t * nh * hd + h * hd;
-        memset(out, 0, (size_t)hd * sizeof(float));
-        for (int p = 0; p < n_kv; p++) vec->axpy(hd, sc[p] * inv, V + (size_t)p * kvd + kvh * hd, out);
+        int t = w / nkv, kvh = w % nkv, n_kv = j->pos0 + t + 1;
+        size_t qo = (size_t)t * hp->n_head * hd + (size_t)kvh * group * hd;
+        vec->attn(group, hd, n_kv, c->q + qo, K + kvh * hd, V + kvh * hd, (size_t)kvd, j->scale, sc, c->att + qo);
     }
 }
 
@@ -144,9 +202,10 @@ static void attention(eng_ctx *c, const eng_layer *ly, int il, int pos0, int n_t
     const eng_hparams *hp = &c->m->hp;
     int d = hp->n_embd, hd = hp->head_dim, nh = hp->n_head, nkv = hp->n_head_kv;
     int qd = nh * hd, kvd = nkv * hd;
-    matmul(c, &ly->wq.m, c->xn, d, n_tok, c->q, qd);
-    matmul(c, &ly->wk.m, c->xn, d, n_tok, c->k, kvd);
-    matmul(c, &ly->wv.m, c->xn, d, n_tok, c->v, kvd);
+    mm_task qkv[3] = {{.w = &ly->wq.m, .x = c->xn, .ldx = d, .n_tok = n_tok, .y = c->q, .ldy = qd},
+                      {.w = &ly->wk.m, .x = c->xn, .ldx = d, .n_tok = n_tok, .y = c->k, .ldy = kvd},
+                      {.w = &ly->wv.m, .x = c->xn, .ldx = d, .n_tok = n_tok, .y = c->v, .ldy = kvd}};
+    matmul_multi(c, qkv, 3);
     add_bias(c->q, ly->bq, n_tok, qd);
     add_bias(c->k, ly->bk, n_tok, kvd);
     add_bias(c->v, ly->bv, n_tok, kvd);
@@ -166,19 +225,24 @@ static void attention(eng_ctx *c, const eng_layer *ly, int il, int pos0, int n_t
         memcpy(c->v_cache + at, c->v + (size_t)t * kvd, (size_t)kvd * sizeof(float));
     }
     attn_job j = {c, il, pos0, n_tok, hp->attention_scale > 0 ? hp->attention_scale : 1.f / sqrtf((float)hd)};
-    pool_run(c->pool, attn_worker, &j);
+    run_sized(c, attn_worker, &j, (int64_t)n_tok * (pos0 + n_tok) * hp->n_head * hd * 2);
     matmul(c, &ly->wo.m, c->att, qd, n_tok, c->tmp, d);
 }
 
 /* ---- feed-forward ---- */
 
+static void silu_mul(float *a, const float *b, size_t n) {
+    for (size_t i = 0; i < n; i++) a[i] = silu(a[i]) * b[i];
+}
+
 /* out[t] = down(silu(gate x[t]) * up x[t]) for n_tok rows of x (stride d). */
 static void swiglu(eng_ctx *c, const kq_mat *gate, const kq_mat *up, const kq_mat *down, const float *x, int n_tok,
                    float *out) {
     int d = c->m->hp.n_embd, ff = (int)gate->n_rows;
-    matmul(c, gate, x, d, n_tok, c->ff_a, ff);
-    matmul(c, up, x, d, n_tok, c->ff_b, ff);
-    for (size_t i = 0; i < (size_t)n_tok * ff; i++) c->ff_a[i] = silu(c->ff_a[i]) * c->ff_b[i];
+    mm_task gu[2] = {{.w = gate, .x = x, .ldx = d, .n_tok = n_tok, .y = c->ff_a, .ldy = ff},
+                     {.w = up, .x = x, .ldx = d, .n_tok = n_tok, .y = c->ff_b, .ldy = ff}};
+    matmul_multi(c, gu, 2);
+    silu_mul(c->ff_a, c->ff_b, (size_t)n_tok * ff);
     matmul(c, down, c->ff_a, ff, n_tok, out, d);
 }
 
@@ -211,41 +275,72 @@ static void route(eng_ctx *c, int n_tok) {
     }
 }
 
-/* Mixture of experts on c->xn → c->tmp. Tokens are grouped by expert so each
- * active expert's weights are read once per batch; unused experts are skipped. */
+/* Mixture of experts on c->xn → c->tmp. Routed slots are grouped by expert
+ * (so each active expert's weights are read once per batch; unused experts
+ * are skipped); gate and up of all active experts (and the shared expert) run
+ * as one pool run, their down projections as another. A token's expert
+ * outputs are summed in expert-id order whatever the batch. */
 static void moe(eng_ctx *c, const eng_layer *ly, int n_tok) {
     const eng_hparams *hp = &c->m->hp;
-    int d = hp->n_embd, k = c->n_expert_used;
-    matmul(c, &ly->router.m, c->xn, d, n_tok, c->router_logits, hp->n_expert);
+    int d = hp->n_embd, k = c->n_expert_used, ne = hp->n_expert, ff = (int)ly->gate_exps.m.n_rows;
+    matmul(c, &ly->router.m, c->xn, d, n_tok, c->router_logits, ne);
     route(c, n_tok);
-    memset(c->tmp, 0, (size_t)n_tok * d * sizeof(float));
-    for (int e = 0; e < hp->n_expert; e++) {
-        int cnt = 0;
-        for (int t = 0; t < n_tok; t++)
-            for (int j = 0; j < k; j++)
-                if (c->sel[t * k + j] == e) {
-                    c->grp_tok[cnt] = t;
-                    c->grp_w[cnt] = c->sel_w[t * k + j];
-                    memcpy(c->xg + (size_t)cnt * d, c->xn + (size_t)t * d, (size_t)d * sizeof(float));
-                    cnt++;
-                }
+    /* slot ranges per expert, then the gathered rows */
+    int off[1025] = {0};
+    for (int i = 0; i < n_tok * k; i++) off[c->sel[i] + 1]++;
+    for (int e = 0; e < ne; e++) off[e + 1] += off[e];
+    int fill[1024];
+    memcpy(fill, off, (size_t)ne * sizeof(int));
+    for (int t = 0; t < n_tok; t++)
+        for (int j = 0; j < k; j++) {
+            int slot = fill[c->sel[t * k + j]]++;
+            c->grp_tok[slot] = t;
+            c->grp_w[slot] = c->sel_w[t * k + j];
+            memcpy(c->xg + (size_t)slot * d, c->xn + (size_t)t * d, (size_t)d * sizeof(float));
+        }
+    mm_task tasks[2 * 1024 + 2];
+    kq_mat mats[3 * 1024];
+    int nt = 0, shff = ly->shexp_gate ? (int)ly->gate_shexp.m.n_rows : 0;
+    float *sh_a = c->ff_a + (size_t)n_tok * k * ff, *sh_b = c->ff_b + (size_t)n_tok * k * ff;
+    for (int e = 0; e < ne; e++) {
+        int cnt = off[e + 1] - off[e];
         if (!cnt) continue;
-        kq_mat g = expert(&ly->gate_exps, e), u = expert(&ly->up_exps, e), dn = expert(&ly->down_exps, e);
-        swiglu(c, &g, &u, &dn, c->xg, cnt, c->yg);
-        for (int i = 0; i < cnt; i++) {
-            float *dst = c->tmp + (size_t)c->grp_tok[i] * d, *src = c->yg + (size_t)i * d, w = c->grp_w[i];
-            for (int x = 0; x < d; x++) dst[x] += w * src[x];
-        }
+        mats[3 * e] = expert(&ly->gate_exps, e);
+        mats[3 * e + 1] = expert(&ly->up_exps, e);
+        mats[3 * e + 2] = expert(&ly->down_exps, e);
+        const float *x = c->xg + (size_t)off[e] * d;
+        tasks[nt++] = (mm_task){.w = &mats[3 * e], .x = x, .ldx = d, .n_tok = cnt, .y = c->ff_a + (size_t)off[e] * ff, .ldy = ff};
+        tasks[nt++] = (mm_task){.w = &mats[3 * e + 1], .x = x, .ldx = d, .n_tok = cnt, .y = c->ff_b + (size_t)off[e] * ff, .ldy = ff};
     }
-    if (ly->shexp_gate) {
-        swiglu(c, &ly->gate_shexp.m, &ly->up_shexp.m, &ly->down_shexp.m, c->xn, n_tok, c->yg);
-        for (int t = 0; t < n_tok; t++) {
-            const float *xn = c->xn + (size_t)t * d;
-            float gl = 0;
-            for (int x = 0; x < d; x++) gl += ly->shexp_gate[x] * xn[x];
-            float g = 1.f / (1.f + expf(-gl));
-            for (int x = 0; x < d; x++) c->tmp[(size_t)t * d + x] += g * c->yg[(size_t)t * d + x];
-        }
+    if (shff) {
+        tasks[nt++] = (mm_task){.w = &ly->gate_shexp.m, .x = c->xn, .ldx = d, .n_tok = n_tok, .y = sh_a, .ldy = shff};
+        tasks[nt++] = (mm_task){.w = &ly->up_shexp.m, .x = c->xn, .ldx = d, .n_tok = n_tok, .y = sh_b, .ldy = shff};
+    }
+    matmul_multi(c, tasks, nt);
+    silu_mul(c->ff_a, c->ff_b, (size_t)n_tok * k * ff);
+    if (shff) silu_mul(sh_a, sh_b, (size_t)n_tok * shff);
+    nt = 0;
+    for (int e = 0; e < ne; e++) {
+        int cnt = off[e + 1] - off[e];
+        if (!cnt) continue;
+        tasks[nt++] = (mm_task){.w = &mats[3 * e + 2], .x = c->ff_a + (size_t)off[e] * ff, .ldx = ff, .n_tok = cnt,
+                                .y = c->yg + (size_t)off[e] * d, .ldy = d};
+    }
+    float *sh_out = c->yg + (size_t)n_tok * k * d;
+    if (shff)
+        tasks[nt++] = (mm_task){.w = &ly->down_shexp.m, .x = sh_a, .ldx = shff, .n_tok = n_tok, .y = sh_out, .ldy = d};
+    matmul_multi(c, tasks, nt);
+    memset(c->tmp, 0, (size_t)n_tok * d * sizeof(float));
+    for (int slot = 0; slot < n_tok * k; slot++) {
+        float *dst = c->tmp + (size_t)c->grp_tok[slot] * d, *src = c->yg + (size_t)slot * d, w = c->grp_w[slot];
+        for (int x = 0; x < d; x++) dst[x] += w * src[x];
+    }
+    for (int t = 0; t < n_tok && shff; t++) {
+        const float *xn = c->xn + (size_t)t * d;
+        float gl = 0;
+        for (int x = 0; x < d; x++) gl += ly->shexp_gate[x] * xn[x];
+        float g = 1.f / (1.f + expf(-gl));
+        for (int x = 0; x < d; x++) c->tmp[(size_t)t * d + x] += g * sh_out[(size_t)t * d + x];
     }
 }
 

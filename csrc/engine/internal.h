@@ -50,14 +50,14 @@ struct eng_ctx {
     float *k_cache, *v_cache;           /* [n_layer][n_ctx][n_kv*hd] */
     /* scratch, sized for n_batch tokens */
     float *x, *xn, *q, *k, *v, *att, *tmp;
-    float *ff_a, *ff_b;                 /* [n_batch][max ffn width] */
+    float *ff_a, *ff_b;                 /* [routed slots + n_batch][max ffn width] */
     float *router_logits;               /* [n_batch][n_expert] */
     int32_t *sel;                       /* [n_batch][n_expert_used] chosen experts */
     float *sel_w;                       /* [n_batch][n_expert_used] their weights */
     int32_t *grp_tok;                   /* [n_batch * n_expert_used] token index per routed slot */
     float *grp_w;
-    float *xg, *yg;                     /* gathered rows for one expert [n_batch][n_embd] */
-    float *scores;                      /* [n_threads][n_ctx] attention scores */
+    float *xg, *yg;                     /* rows gathered by expert [slots][n_embd]; yg also the shared expert's */
+    float *scores;                      /* [n_threads][heads per KV head][n_ctx] attention scores */
     void *act;                          /* prepared activations, [n_batch][max act bytes] */
     size_t act_cap;
     float *rope_cos, *rope_sin;         /* [n_batch][n_rot/2] for the current batch */

@@ -51,6 +51,12 @@ typedef struct kq_ops_s {
 typedef struct {
     float (*dot)(int64_t n, const float *a, const float *b);
     void (*axpy)(int64_t n, float a, const float *x, float *y); /* y += a·x */
+    /* Attention of `group` query heads that share one KV head, over cached
+     * positions [0, n_kv): out[h] = softmax_p(scale · q[h]·K[p]) · V[p].
+     * q and out hold the group's heads back to back (hd floats each); K and V
+     * rows are kv_stride floats apart; scores is scratch of group × n_kv. */
+    void (*attn)(int group, int hd, int n_kv, const float *q, const float *K, const float *V, size_t kv_stride,
+                 float scale, float *scores, float *out);
 } kq_vec_ops;
 
 /* The active level's vector primitives. */

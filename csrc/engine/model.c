@@ -8,6 +8,7 @@
 #include "common/common.h"
 #include "engine/internal.h"
 #include "engine/qtypes.h"
+#include "engine/membudget.h"
 #include "engine/verify.h"
 
 typedef struct {
@@ -123,7 +124,8 @@ static int load_hparams(loader *L) {
     if (v_len != hp->head_dim)
         return fl_seterr(L->err, L->errlen, "model: value_length %d differs from key_length %d (unsupported)", v_len,
                          hp->head_dim);
-    if (hp->n_head_kv <= 0 || hp->n_head % hp->n_head_kv || hp->head_dim <= 0 || hp->head_dim % 2)
+    if (hp->n_head_kv <= 0 || hp->n_head % hp->n_head_kv || hp->n_head / hp->n_head_kv > 64 || hp->head_dim <= 0 ||
+        hp->head_dim % 2)
         return fl_seterr(L->err, L->errlen, "model: head counts %d/%d and head dim %d are inconsistent", hp->n_head,
                          hp->n_head_kv, hp->head_dim);
     if (key_u32(L, "rope.dimension_count", 0, hp->head_dim, &hp->n_rot)) return -1;
@@ -230,6 +232,13 @@ static void count_params(eng_model *m) {
 eng_model *eng_model_load(const char *path, char *err, size_t errlen) {
     gguf_file *g;
     if (verify_model_checksum(path, err, errlen) || gguf_open(path, &g, err, errlen)) return NULL;
+    /* the mapping's pages already in the page cache are not new demand */
+    size_t cached = mem_resident(g->base, g->size), need = g->size > cached ? g->size - cached : 0;
+    if (mem_check(need, mem_available(), "loading this model",
+                  "use a smaller model or a smaller quantization (e.g. Q4_K instead of Q8_0)", err, errlen)) {
+        gguf_close(g);
+        return NULL;
+    }
     return eng_model_from_gguf(g, err, errlen);
 }
 

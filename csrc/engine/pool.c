@@ -32,6 +32,8 @@ struct eng_pool {
     atomic_int pending;       /* helpers that have not finished the current run */
     atomic_int stop;
     atomic_int sleepers;
+    atomic_int bar_count;     /* threads arrived at the current barrier */
+    atomic_uint bar_gen;      /* barriers completed */
     pthread_mutex_t mu;
     pthread_cond_t cv;
 };
@@ -113,4 +115,15 @@ void pool_run(eng_pool *p, pool_fn fn, void *arg) {
     }
     fn(arg, 0, p->n);
     for (int spins = 0; atomic_load_explicit(&p->pending, memory_order_acquire) > 0; spins++) wait_step(spins);
+}
+
+void pool_barrier(eng_pool *p) {
+    if (p->n == 1) return;
+    unsigned g = atomic_load_explicit(&p->bar_gen, memory_order_acquire);
+    if (atomic_fetch_add_explicit(&p->bar_count, 1, memory_order_acq_rel) == p->n - 1) {
+        atomic_store_explicit(&p->bar_count, 0, memory_order_relaxed);
+        atomic_fetch_add_explicit(&p->bar_gen, 1, memory_order_release);
+        return;
+    }
+    for (int spins = 0; atomic_load_explicit(&p->bar_gen, memory_order_acquire) == g; spins++) wait_step(spins);
 }

@@ -22,6 +22,10 @@ int pool_size(const eng_pool *p);
 /* Run fn on all threads; returns after every thread returned. Not reentrant. */
 void pool_run(eng_pool *p, pool_fn fn, void *arg);
 
+/* Inside a pool_run function only: wait until every thread of the run has
+ * reached the barrier (phases within one run, without another wake-up). */
+void pool_barrier(eng_pool *p);
+
 /* Split [0, n) into nth nearly equal parts; part ith is [*lo, *hi). */
 static inline void pool_split(int n, int ith, int nth, int *lo, int *hi) {
     int per = n / nth, rem = n % nth;

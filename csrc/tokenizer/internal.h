@@ -94,6 +94,9 @@ enum {
 
 uint8_t tok_cpt_class(uint32_t cp);
 
+/* The classes of U+0000..U+FFFF as one table (for hot loops). */
+const uint8_t *tok_class_bmp(void);
+
 /* Decode one codepoint at s[*i] (n bytes total) the way llama.cpp does: any
  * lead byte with enough continuation bytes is accepted (overlong forms too);
  * anything else yields U+FFFD and consumes one byte. */
@@ -126,6 +129,7 @@ enum tok_pre {
 typedef struct {
     uint32_t *cpt;      /* codepoints of the fragment */
     uint8_t *cls;       /* their classes */
+    uint16_t *set;      /* bit x: in character set x of the RUN passes (pretok.c) */
     uint32_t *boff;     /* byte offset of each codepoint in `norm` (n + 1 entries) */
     size_t cap_cpt;
     tok_arena norm;     /* the fragment re-encoded when it had invalid UTF-8 */
@@ -174,6 +178,7 @@ struct tok_vocab {
     /* SPM */
     int32_t byte_tok[256];  /* <0xXX> (or the byte itself) fallback ids, -1 if none */
     int add_space_prefix;
+    int nl_free;            /* no token text contains '\n': merges never cross a newline */
 
     int add_bos, add_eos, clean_spaces;
     tok_specials sp;

@@ -41,7 +41,7 @@ uint32_t tok_hash(const void *s, size_t n) {
         n -= 8;
     }
     uint64_t w = 0;
-    memcpy(&w, p, n);
+    if (n) memcpy(&w, p, n);
     return (uint32_t)mix64(h ^ w ^ ((uint64_t)n << 56));
 }
 
@@ -53,7 +53,7 @@ int32_t tok_smap_get(const tok_smap *m, const char *arena, const char *s, size_t
     for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
         const tok_sslot *e = &m->slot[i];
         if (e->len == UINT32_MAX) return -1;
-        if (e->hash == h && e->len == n && !memcmp(arena + e->off, s, n)) return e->val;
+        if (e->hash == h && e->len == n && (!n || !memcmp(arena + e->off, s, n))) return e->val;
     }
 }
 
@@ -144,8 +144,10 @@ void tok_pmap_free(tok_pmap *m) {
 
 /* ---- word cache ---- */
 
+/* Bounds: at most 64k words of up to 256 bytes, 1M cached ids, 4 MiB of word bytes. */
 #define WCACHE_MAX_WORDS (1u << 16)
 #define WCACHE_MAX_WORD  256
+#define WCACHE_MAX_IDS   (1u << 20)
 
 int tok_wcache_get(const tok_wcache *c, const char *w, size_t n, const int32_t **ids, size_t *count) {
     if (!c->cap || n > WCACHE_MAX_WORD) return 0;
@@ -153,7 +155,7 @@ int tok_wcache_get(const tok_wcache *c, const char *w, size_t n, const int32_t *
     for (size_t i = h & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
         const struct tok_wslot *e = &c->slot[i];
         if (e->len == UINT32_MAX) return 0;
-        if (e->hash == h && e->len == n && !memcmp(c->keys.p + e->off, w, n)) {
+        if (e->hash == h && e->len == n && (!n || !memcmp(c->keys.p + e->off, w, n))) {
             *ids = c->ids + e->first;
             *count = e->count;
             return 1;
@@ -176,7 +178,9 @@ void tok_wcache_put(tok_wcache *c, const char *w, size_t n, const int32_t *ids, 
         if (!c->slot) { c->cap = 0; return; }
         wcache_clear(c);
     }
-    if (c->n >= WCACHE_MAX_WORDS) wcache_clear(c);
+    if (count > WCACHE_MAX_WORD) return;
+    if (c->n >= WCACHE_MAX_WORDS || c->n_ids + count > WCACHE_MAX_IDS || c->keys.n + n > WCACHE_MAX_IDS * 4)
+        wcache_clear(c);
     if (c->n_ids + count > c->cap_ids) {
         size_t cap = c->cap_ids ? c->cap_ids : 4096;
         while (cap < c->n_ids + count) cap *= 2;
@@ -190,7 +194,7 @@ void tok_wcache_put(tok_wcache *c, const char *w, size_t n, const int32_t *ids, 
     uint32_t h = tok_hash(w, n);
     size_t i = h & (c->cap - 1);
     while (c->slot[i].len != UINT32_MAX) i = (i + 1) & (c->cap - 1);
-    memcpy(c->ids + c->n_ids, ids, count * sizeof *ids);
+    if (count) memcpy(c->ids + c->n_ids, ids, count * sizeof *ids);
     c->slot[i] = (struct tok_wslot){h, (uint32_t)off, (uint32_t)n, (uint32_t)c->n_ids, (uint32_t)count};
     c->n_ids += count;
     c->n++;

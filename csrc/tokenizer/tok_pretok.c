@@ -221,20 +221,22 @@ static void split_llama3(emitter *e, const uint32_t *cpt, const uint8_t *cls, si
     }
 }
 
-static void split_run(emitter *e, const uint32_t *cpt, const uint8_t *cls, size_t a, size_t b, int x, int mode) {
+/* set[] holds, per codepoint, a bit for each character set (see set_bits). */
+static void split_run(emitter *e, const uint16_t *set, const uint8_t *cls, size_t a, size_t b, int x, int mode) {
+    uint16_t bit = (uint16_t)(1u << x);
     size_t pos = a;
     while (pos < b) {
         size_t ms = pos, me;
-        if (mode == M_WSPLUS && IS_WS(cls[pos]) && pos + 1 < b && in_set(x, cpt[pos + 1], cls[pos + 1])) {
+        if (mode == M_WSPLUS && IS_WS(cls[pos]) && pos + 1 < b && (set[pos + 1] & bit)) {
             me = pos + 1;
-        } else if (in_set(x, cpt[pos], cls[pos])) {
+        } else if (set[pos] & bit) {
             me = pos;
         } else {
             pos++;
             continue;
         }
         if (mode == M_ONE) me++;
-        else while (me < b && in_set(x, cpt[me], cls[me])) me++;
+        else while (me < b && (set[me] & bit)) me++;
         emit_to(e, ms);   /* the gap before the match */
         emit_to(e, me);
         pos = me;
@@ -274,10 +276,13 @@ static int decode(const char *text, size_t n, tok_scratch *s, const char **bytes
         uint8_t *k = c ? realloc(s->cls, cap) : NULL;
         if (k) s->cls = k;
         uint32_t *o = k ? realloc(s->boff, cap * sizeof *o) : NULL;
-        if (!o) return -1;
-        s->boff = o;
+        if (o) s->boff = o;
+        uint16_t *t = o ? realloc(s->set, cap * sizeof *t) : NULL;
+        if (!t) return -1;
+        s->set = t;
         s->cap_cpt = cap;
     }
+    const uint8_t *bmp = tok_class_bmp();
     const unsigned char *u = (const unsigned char *)text;
     size_t i = 0, k = 0;
     int dirty = 0;
@@ -292,7 +297,7 @@ static int decode(const char *text, size_t n, tok_scratch *s, const char **bytes
             if ((size_t)tok_utf8_put(cp, tmp) != i - start) dirty = 1;
             s->cpt[k] = cp;
         }
-        s->cls[k] = tok_cpt_class(s->cpt[k]);
+        s->cls[k] = s->cpt[k] < 0x10000 ? bmp[s->cpt[k]] : tok_cpt_class(s->cpt[k]);
         k++;
     }
     s->boff[k] = (uint32_t)n;
@@ -323,6 +328,18 @@ int tok_pretokenize(enum tok_pre pre, const char *text, size_t n, tok_scratch *s
     if (n > UINT32_MAX - 1) return -1;
     if (decode(text, n, s, word_bytes)) return -1;
     const pass_list *pl = &PRE_PASSES[pre];
+    unsigned used = 0;   /* the character sets this pre-tokenizer's RUN passes test */
+    for (int pi = 0; pi < pl->n; pi++)
+        if (pl->p[pi].kind == K_RUN) used |= 1u << pl->p[pi].set;
+    if (used) {
+        size_t k = s->n_seg ? s->seg[0] : 0;
+        for (size_t i = 0; i < k; i++) {
+            uint16_t bits = 0;
+            for (unsigned x = 0; used >> x; x++)
+                if ((used >> x & 1) && in_set((int)x, s->cpt[i], s->cls[i])) bits |= (uint16_t)(1u << x);
+            s->set[i] = bits;
+        }
+    }
     for (int pi = 0; pi < pl->n; pi++) {
         const pass *p = &pl->p[pi];
         emitter e = {s, 0, 0, 0};
@@ -332,7 +349,7 @@ int tok_pretokenize(enum tok_pre pre, const char *text, size_t n, tok_scratch *s
             switch (p->kind) {
             case K_GPT2: split_gpt2(&e, s->cpt, s->cls, a, b); break;
             case K_LLAMA3: split_llama3(&e, s->cpt, s->cls, a, b, p->arg); break;
-            case K_RUN: split_run(&e, s->cpt, s->cls, a, b, p->set, p->mode); break;
+            case K_RUN: split_run(&e, s->set, s->cls, a, b, p->set, p->mode); break;
             case K_DIGIT3: split_digit3(&e, s->cpt, a, b); break;
             case K_TRAILWS: split_trailing_ws(&e, s->cls, a, b); break;
             }
@@ -350,6 +367,7 @@ int tok_pretokenize(enum tok_pre pre, const char *text, size_t n, tok_scratch *s
 void tok_scratch_free(tok_scratch *s) {
     free(s->cpt);
     free(s->cls);
+    free(s->set);
     free(s->boff);
     free(s->norm.p);
     free(s->seg);

@@ -38,6 +38,8 @@ static const char *const FIM_REP_NAMES[] = {"<|fim_repo|>", "<|repo_name|>", "<f
 static const char *const FIM_SEP_NAMES[] = {"<|file_sep|>", NULL};
 static const char *const EOG_NAMES[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>",
     "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>", NULL};
+/* Not in llama.cpp's list: they end generation but keep their attributes. */
+static const char *const EOG_EXTRA_NAMES[] = {"</s>", NULL};
 static const char *const ALWAYS_RENDER[] = {"<|channel|>", "<|message|>", "<|start|>", "<|constrain|>", NULL};
 
 static int eog_add(tok_vocab *v, int32_t id) {
@@ -148,6 +150,8 @@ int tok_load_specials(tok_vocab *v, const gguf_file *g, char *err, size_t errlen
         int32_t id = find_text(v, *n);
         if (id >= 0) v->attr[id] = TOK_ATTR_USER_DEFINED;
     }
+    for (const char *const *n = EOG_EXTRA_NAMES; *n; n++)
+        if (eog_add(v, find_text(v, *n))) goto oom;
     if (eog_add(v, sp->eos) || eog_add(v, sp->eot) || eog_add(v, sp->eom)) goto oom;
     /* o200k_harmony: with <|return|> and <|call|>, <|end|> does not end generation */
     int32_t ret = find_text(v, "<|return|>"), call = find_text(v, "<|call|>"), end = find_text(v, "<|end|>");

@@ -24,16 +24,9 @@ static int try_pair(const tok_vocab *v, tok_scratch *s, const char *buf, int32_t
     return tok_heap_push(s, &b, 1);
 }
 
-int tok_spm_fragment(const tok_vocab *v, const char *text, size_t n, int space_prefix,
-                     tok_scratch *s, tok_ids *out) {
-    s->enc.n = 0;
-    if (space_prefix && tok_arena_add(&s->enc, SPACE_MARK, 3) < 0) return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (text[i] == ' ' ? tok_arena_add(&s->enc, SPACE_MARK, 3) < 0 : tok_arena_add(&s->enc, text + i, 1) < 0)
-            return -1;
-    }
-    const char *buf = s->enc.p;
-    size_t len = s->enc.n, nsym = 0;
+/* Merge buf[0..len) (one run of symbols) and append its ids. */
+static int spm_run(const tok_vocab *v, const char *buf, size_t len, tok_scratch *s, tok_ids *out) {
+    size_t nsym = 0;
     if (!len) return 0;
     if (tok_sym_reserve(s, len)) return -1;
     for (size_t off = 0; off < len;) {
@@ -69,6 +62,28 @@ int tok_spm_fragment(const tok_vocab *v, const char *text, size_t n, int space_p
             if (b < 0) b = v->sp.unk;
             if (b >= 0 && tok_ids_push(out, b)) return -1;
         }
+    }
+    return 0;
+}
+
+int tok_spm_fragment(const tok_vocab *v, const char *text, size_t n, int space_prefix,
+                     tok_scratch *s, tok_ids *out) {
+    s->enc.n = 0;
+    if (space_prefix && tok_arena_add(&s->enc, SPACE_MARK, 3) < 0) return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] == ' ' ? tok_arena_add(&s->enc, SPACE_MARK, 3) < 0 : tok_arena_add(&s->enc, text + i, 1) < 0)
+            return -1;
+    }
+    const char *buf = s->enc.p;
+    size_t len = s->enc.n;
+    if (!v->nl_free) return spm_run(v, buf, len, s, out);
+    /* No token holds a newline, so no merge crosses one: each line merges on its
+     * own (same result, small heaps). */
+    for (size_t at = 0; at < len;) {
+        const char *nl = memchr(buf + at, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - buf) + 1 : len;
+        if (spm_run(v, buf + at, end - at - (nl ? 1 : 0), s, out) || (nl && spm_run(v, nl, 1, s, out))) return -1;
+        at = end;
     }
     return 0;
 }

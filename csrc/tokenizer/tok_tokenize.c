@@ -101,7 +101,10 @@ int tok_tokenize(tok_vocab *v, const char *text, size_t len, unsigned flags, tok
     frag_list fr = {0};
     tok_scratch s = {0};
     int rc = 0, locked = 0;
-    if (len && partition(v, text, len, !!(flags & TOK_PARSE_SPECIAL), &fr)) return -1;
+    if (len && partition(v, text, len, !!(flags & TOK_PARSE_SPECIAL), &fr)) {
+        free(fr.v);
+        return -1;
+    }
     if (add_special && v->add_bos && v->sp.bos >= 0 && tok_ids_push(out, v->sp.bos)) rc = -1;
     if (v->model == TOK_MODEL_BPE && !reference) locked = pthread_mutex_trylock(&v->cache_mu) == 0;
     int prev_special = 1;   /* SentencePiece: a space prefix before the first fragment and after specials */

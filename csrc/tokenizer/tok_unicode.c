@@ -63,6 +63,11 @@ uint8_t tok_cpt_class(uint32_t cp) {
     return class_slow(cp);
 }
 
+const uint8_t *tok_class_bmp(void) {
+    pthread_once(&init_once, init_tables);
+    return bmp_class;
+}
+
 uint32_t tok_utf8_next(const unsigned char *s, size_t n, size_t *i) {
     size_t k = *i;
     unsigned c = s[k];

@@ -204,6 +204,7 @@ int tok_load_gguf(const gguf_file *g, tok_vocab **out, char *err, size_t errlen)
     int b;
     if (gguf_get_bool(g, "tokenizer.ggml.add_space_prefix", &b, NULL, 0) == 0) v->add_space_prefix = b;
     find_byte_tokens(v);
+    v->nl_free = !memchr(v->text.p, '\n', v->text.n);
     gguf_str ct;
     if (gguf_get_str(g, "tokenizer.chat_template", &ct, NULL, 0) == 0) {
         v->chat_template = malloc((size_t)ct.len + 1);

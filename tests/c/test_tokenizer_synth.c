@@ -11,7 +11,8 @@
 #include "tokenizer/internal.h"
 #include "tokenizer/tokenizer.h"
 
-enum { BROKEN_NONE, BROKEN_NO_MODEL, BROKEN_MODEL, BROKEN_PRE, BROKEN_NO_MERGES, BROKEN_SCORES, BROKEN_TOKENS };
+enum { BROKEN_NONE, BROKEN_NO_MODEL, BROKEN_MODEL, BROKEN_PRE, BROKEN_NO_MERGES, BROKEN_SCORES, BROKEN_TOKENS,
+       OLD_FIM_KEYS /* not broken: write tokenizer.ggml.{prefix,suffix,middle}_token_id */ };
 
 /* 256 byte tokens + extra tokens, the given merges, pre-tokenizer pre. */
 static int build(const char *pre, const char *const *extra, size_t n_extra, const char *const *merges,
@@ -36,6 +37,11 @@ static int build(const char *pre, const char *const *extra, size_t n_extra, cons
         gw_arr_f32(w, "tokenizer.ggml.scores", sc, 3);
     }
     if (broken != BROKEN_NO_MERGES) gw_arr_str(w, "tokenizer.ggml.merges", merges, n_merges);
+    if (broken == OLD_FIM_KEYS) {
+        gw_u32(w, "tokenizer.ggml.prefix_token_id", 256);
+        gw_u32(w, "tokenizer.ggml.suffix_token_id", 257);
+        gw_u32(w, "tokenizer.ggml.middle_token_id", 258);
+    }
     uint8_t *buf;
     size_t len;
     int rc = gw_finish(w, &buf, &len);
@@ -55,7 +61,7 @@ static int ids_are(tok_vocab *v, const char *text, const int32_t *want, size_t n
     tok_ids a = {0}, b = {0};
     tok_tokenize(v, text, strlen(text), 0, &a);
     tok_tokenize(v, text, strlen(text), TOK_REFERENCE, &b);
-    int ok = a.n == n && b.n == n && !memcmp(a.v, want, n * sizeof *want) && !memcmp(b.v, want, n * sizeof *want);
+    int ok = a.n == n && b.n == n && n && !memcmp(a.v, want, n * sizeof *want) && !memcmp(b.v, want, n * sizeof *want);
     if (!ok) {
         printf("# '%s' ->", text);
         for (size_t i = 0; i < a.n; i++) printf(" %d", a.v[i]);
@@ -92,6 +98,22 @@ int main(void) {
     if (CHECK(build("qwen2", extra2, 1, merges2, 3, BROKEN_NONE, &v, err, sizeof err) == 0, "merge-only strings load")) {
         CHECK(ids_are(v, "abc", (const int32_t[]){256}, 1), "a merge through a non-token reaches the token");
         CHECK(ids_are(v, "abd", (const int32_t[]){'a', 'b', 'd'}, 3), "a final non-token falls back to its bytes");
+        tok_free(v);
+    } else NOTE("%s", err);
+    /* FIM and ChatML ids by text, then the older prefix/suffix/middle keys */
+    static const char *const extra3[] = {"<PRE>", "<SUF>", "<MID>", "<|im_start|>", "<|im_end|>"};
+    if (CHECK(build("gpt2", extra3, 5, merges, 3, BROKEN_NONE, &v, err, sizeof err) == 0, "FIM-by-text vocab loads")) {
+        const tok_specials *sp = tok_special_ids(v);
+        CHECK(sp->fim_pre == 256 && sp->fim_suf == 257 && sp->fim_mid == 258, "CodeLlama-style <PRE>/<SUF>/<MID> found by text");
+        CHECK(sp->im_start == 259 && sp->im_end == 260 && sp->eot == 260 && tok_is_eog(v, 260),
+              "<|im_start|>/<|im_end|> found, <|im_end|> ends generation");
+        CHECK(tok_token_attr(v, 260) == TOK_ATTR_CONTROL, "a detected end token becomes a control token");
+        tok_free(v);
+    } else NOTE("%s", err);
+    static const char *const extra4[] = {"<a>", "<b>", "<c>"};
+    if (CHECK(build("gpt2", extra4, 3, merges, 3, OLD_FIM_KEYS, &v, err, sizeof err) == 0, "old FIM keys load")) {
+        const tok_specials *sp = tok_special_ids(v);
+        CHECK(sp->fim_pre == 256 && sp->fim_suf == 257 && sp->fim_mid == 258, "tokenizer.ggml.prefix/suffix/middle_token_id");
         tok_free(v);
     } else NOTE("%s", err);
     static const struct { int broken; const char *needle; } BAD[] = {

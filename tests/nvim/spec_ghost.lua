@@ -1,0 +1,145 @@
+-- Ghost text appears, streams, follows typing, and goes away when it should.
+local H = require('helpers')
+local test, eq, truthy = H.test, H.eq, H.truthy
+
+test('typing produces ghost text (extmark shows the suggestion)', function(c)
+  truthy(c:wait_server(), 'server initialized')
+  local text = truthy(c:suggest_at(H.prompts), 'a suggestion for one of the prompts')
+  local g = truthy(c:ghost(), 'extmark')
+  local first = vim.split(text, '\n', true)[1]
+  local cur = c:cursor()
+  eq(cur[1] - 1, g.row, 'extmark row')
+  eq(cur[2], g.col, 'extmark col')
+  -- what is drawn is the suggestion's first line as it will display
+  local line = c:lines()[cur[1]]
+  local want = H.display(first, vim.fn.strdisplaywidth(line:sub(1, cur[2])), c:eval('&tabstop'))
+  eq(g.first, want:sub(1, #g.first), 'first line drawn')
+  if g.mode == 'inline' then
+    eq(want, g.first, 'all of the first line inline')
+    eq(#vim.split(text, '\n', true) - 1, #g.virt_lines, 'one virt_line per further line')
+  end
+  eq(c:lua("return require('flint.render').has_inline and 'inline' or 'overlay'"), g.mode, 'render mode by feature test')
+end)
+
+test('ghost text streams: chunks extend the shown text', function(c)
+  c:wait_server()
+  c:set_lines(H.prompts[1], 4, #H.prompts[1][4])
+  -- record every drawn text length for this request
+  c:lua([[
+    _G.seen = {}
+    require('flint.render').hook = function(cur) table.insert(_G.seen, #cur.text) end
+  ]])
+  c:input('A')
+  truthy(c:wait_suggestion(), 'suggestion')
+  local seen = c:lua('return _G.seen')
+  truthy(#seen >= 1, 'drawn at least once')
+  for i = 2, #seen do
+    truthy(seen[i] >= seen[i - 1], 'text only grows while streaming: ' .. vim.inspect(seen))
+  end
+  local st = c:stats()
+  truthy(st.chunks >= 1, 'chunks received')
+end)
+
+test('typing the suggested characters reuses it (no request, no flicker)', function(c)
+  c:wait_server()
+  local text = truthy(c:suggest_at(H.prompts, nil, nil, H.printable), 'suggestion')
+  local ch = text:sub(1, 1)
+  truthy(ch and #text > 1, 'a suggestion with a first-line character')
+  local before = c:stats().requests
+  c:lua([[
+    _G.clears = 0
+    local r = require('flint.render')
+    local orig = r.clear
+    r.clear = function(...) _G.clears = _G.clears + 1 return orig(...) end
+  ]])
+  c:input(ch == '<' and '<lt>' or ch)
+  eq(text:sub(#ch + 1), c:visible(), 'the rest is still shown')
+  local g = c:ghost()
+  truthy(g, 'still drawn')
+  eq(c:cursor()[2], g.col, 'moved with the cursor')
+  eq(before, c:stats().requests, 'no new request')
+  eq(0, c:lua('return _G.clears'), 'never cleared in between')
+end)
+
+test('a keystroke that does not match drops the suggestion and asks again', function(c)
+  c:wait_server()
+  local text = truthy(c:suggest_at(H.prompts), 'suggestion')
+  local first = text:sub(1, 1)
+  local other = first == 'Q' and 'Z' or 'Q'
+  local reqs = c:stats().requests
+  c:input(other)
+  -- at once: nothing stale on screen
+  local g = c:ghost()
+  if g then
+    truthy(c:lua("return require('flint.suggest').state() and require('flint.suggest').state().typed == ''"), 'only a new suggestion is drawn')
+  end
+  c:wait(function(x)
+    return x:stats().requests > reqs
+  end, 5000)
+  truthy(c:stats().requests > reqs, 'a new request after the debounce')
+end)
+
+test('moving the cursor clears the ghost text', function(c)
+  c:wait_server()
+  truthy(c:suggest_at(H.prompts), 'suggestion')
+  c:input('<Left>')
+  local g = c:ghost()
+  truthy(g == nil or g.col == c:cursor()[2], 'no ghost text left at the old position')
+end)
+
+test('leaving Insert mode clears everything', function(c)
+  c:wait_server()
+  truthy(c:suggest_at(H.prompts), 'suggestion')
+  c:input('<Esc>')
+  eq(nil, c:ghost(), 'no extmark')
+  eq(nil, c:visible(), 'no suggestion')
+  eq(true, c:lua("return require('flint.suggest').state() == nil"), 'state dropped')
+  -- nothing comes back later from a request still in flight
+  vim.wait(300)
+  eq(nil, c:ghost(), 'still no extmark after late chunks')
+end)
+
+test('stale results are dropped (buffer changed while the request ran)', function(c)
+  c:wait_server()
+  c:set_lines(H.prompts[1], 4, #H.prompts[1][4])
+  c:input('A')
+  -- change the buffer through the API before any chunk is used
+  c:lua([[vim.api.nvim_buf_set_lines(0, 0, 1, false, { '# changed' })]])
+  vim.wait(500)
+  local g = c:ghost()
+  if g then
+    -- only a suggestion requested after the change may be shown
+    local S = c:lua("local S = require('flint.suggest').state(); return S and S.before")
+    truthy(S ~= nil, 'a state for what is drawn')
+  end
+  truthy(c:stats().stale_chunks >= 0, 'stats')
+end)
+
+test('the popup menu hides the ghost text; it comes back when the menu closes', function(c)
+  c:wait_server()
+  local text = truthy(c:suggest_at(H.prompts), 'suggestion')
+  -- a completion popup over the current word
+  c:lua([[vim.o.completeopt = 'menuone,noselect' vim.fn.complete(vim.fn.col('.'), { 'alpha', 'beta' })]])
+  c:eval('1')
+  eq(1, c:eval('pumvisible()'), 'menu open')
+  eq(nil, c:ghost(), 'hidden while the menu is open')
+  eq(nil, c:visible(), 'Tab does not accept a hidden suggestion')
+  c:input('<C-e>')
+  eq(0, c:eval('pumvisible()'), 'menu closed')
+  local back = c:wait(function(x)
+    return x:ghost()
+  end, 3000)
+  truthy(back, 'ghost text back after the menu closed (or a new one)')
+  local _ = text
+end)
+
+test('show_with_pum keeps the ghost text with the menu open', function(c)
+  c:wait_server()
+  truthy(c:suggest_at(H.prompts), 'suggestion')
+  c:lua([[vim.o.completeopt = 'menuone,noselect' vim.fn.complete(vim.fn.col('.'), { 'alpha', 'beta' })]])
+  c:eval('1')
+  eq(1, c:eval('pumvisible()'), 'menu open')
+  truthy(c:ghost(), 'still shown')
+end, { setup = { show_with_pum = true } })
+
+H.finish()

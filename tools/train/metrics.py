@@ -1,0 +1,234 @@
+"""Quality metrics of the shipped models (PyTorch evaluation of the GGUF files).
+
+All examples come from the corpus *test* split with fixed seeds; definitions:
+
+perplexity   exp(mean NLL) of plain next-token prediction over test files,
+             each file cut into windows of n_ctx tokens (every token but a
+             window's first is scored), at most --ppl-tokens tokens; also
+             bits per byte.
+next_line    FIM next-line exact match.  For --fim-n random (file, line)
+             pairs, line L (>= 2 non-blank chars, not the file's first line):
+             prefix = text before L + L's leading whitespace, middle = L
+             without leading whitespace, suffix = "\\n" + text after L; prefix
+             trimmed to its last 1024 tokens and suffix to its first 256, at
+             line boundaries.  Greedy generation (<= 64 tokens) stops at
+             <|endoftext|> or the first "\\n"; a hit when the text before the
+             first "\\n", right-stripped, equals the middle right-stripped.
+             Reported for PSM and SPM.
+refactor     exact match of held-out synthetic refactors (data.py's builder on
+             the test split): the greedy reply up to <|im_end|> must equal the
+             expected reply byte for byte.  Also per instruction kind, and
+             "rename_30" = rename on 25-35 line snippets (the acceptance case).
+draft_accept greedy agreement of the draft with the MoE: along the MoE's
+             greedy continuation (32 tokens) of each next-line FIM prompt,
+             the fraction of positions where the draft's arg-max equals the
+             MoE's.  Also the expected accepted tokens per 4-token draft.
+
+Usage: python3 tools/train/metrics.py [--moe models/...gguf] [--draft ...]
+       [--out bench/results/model.json] [--quick]
+"""
+import argparse
+import glob
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+from data import Builder, chat_answer, chat_prompt, fim_tokens, load_split, trim_lines
+from generate import greedy
+from gguf_model import load_gguf_model
+from refactor import make_refactor, t_rename
+from tokenizer import Tokenizer
+
+SEED = 777
+
+
+def pick_model(pattern):
+    """Return the single models/ file matching pattern."""
+    found = sorted(glob.glob(pattern))
+    if not found:
+        raise FileNotFoundError(pattern)
+    return found[0]
+
+
+@torch.no_grad()
+def perplexity(model, tok, recs, max_tokens):
+    """Return {"ppl", "bits_per_byte", "tokens"} over test files."""
+    rng = random.Random(SEED)
+    order = list(range(len(recs)))
+    rng.shuffle(order)
+    nll, n_tok, n_bytes = 0.0, 0, 0
+    L = model.c.n_ctx
+    for i in order:
+        text = recs[i]["text"]
+        ids = tok.encode(text)
+        for s in range(0, len(ids) - 1, L):
+            w = ids[s:s + L]
+            if len(w) < 2:
+                continue
+            logits, _ = model(torch.tensor([w]))
+            nll += float(F.cross_entropy(logits[0, :-1], torch.tensor(w[1:]), reduction="sum"))
+            n_tok += len(w) - 1
+            n_bytes += len(tok.decode_bytes(w[1:]))
+        if n_tok >= max_tokens:
+            break
+    return {"ppl": math.exp(nll / n_tok), "bits_per_byte": nll / n_bytes / math.log(2),
+            "tokens": n_tok}
+
+
+def next_line_cases(tok, recs, n):
+    """Return [(prefix, middle, suffix)] per the next_line definition."""
+    rng = random.Random(SEED + 1)
+    cases = []
+    while len(cases) < n:
+        text = recs[rng.randrange(len(recs))]["text"]
+        lines = text.split("\n")
+        cand = [i for i in range(1, len(lines)) if len(lines[i].strip()) >= 2]
+        if not cand:
+            continue
+        i = rng.choice(cand)
+        line = lines[i]
+        ind = line[:len(line) - len(line.lstrip())]
+        prefix = "\n".join(lines[:i]) + "\n" + ind
+        suffix = "\n" + "\n".join(lines[i + 1:])
+        prefix = trim_lines(prefix, 6000, True)
+        suffix = trim_lines(suffix, 1500, False)
+        while len(tok.encode(prefix)) > 1024:
+            prefix = trim_lines(prefix, len(prefix) * 3 // 4, True)
+        while len(tok.encode(suffix)) > 256:
+            suffix = trim_lines(suffix, len(suffix) * 3 // 4, False)
+        cases.append((prefix, line[len(ind):], suffix))
+    return cases
+
+
+def next_line_em(model, tok, cases, order):
+    """Return (exact-match rate, prompts) for FIM next-line cases."""
+    eot = tok.special("<|endoftext|>")
+    hits, prompts = 0, []
+    for prefix, middle, suffix in cases:
+        prompt, _ = fim_tokens(tok, prefix, suffix, None, order)
+        prompts.append(prompt)
+        out = greedy(model, prompt, 64, (eot,), lambda o: "\n" in tok.decode(o[-1:]))
+        got = tok.decode(out).split("\n")[0]
+        hits += got.rstrip() == middle.rstrip()
+    return hits / len(cases), prompts
+
+
+def instruction_kind(instruction):
+    """Return the metric bucket of an instruction: "rename", "use double",
+    "add parameter", "extract constant", ... (its first two words)."""
+    words = instruction.split(" ")
+    return "rename" if words[0] == "rename" else " ".join(words[:2])
+
+
+def refactor_cases(tok, recs, n, rename30_n):
+    """Return [(kind, prompt ids, expected reply string)] from the test split:
+    n mixed refactors plus rename30_n renames of 25-35 line snippets."""
+    rng = random.Random(SEED + 2)
+    b = Builder(tok, recs)
+    raw = []
+    while len(raw) < n + rename30_n:
+        sn = b.snippet(rng)
+        if sn is None:
+            continue
+        code, lang = sn
+        if len(raw) < n:
+            res, kind = make_refactor(code, lang, rng), None
+        elif 25 <= code.count("\n") + 1 <= 35:
+            res, kind = t_rename(code, lang, rng), "rename_30"
+        else:
+            continue
+        if res is None or res[1] == code:
+            continue
+        prompt = tok.encode_special(chat_prompt(res[0], lang, code))
+        want = chat_answer(lang, res[1])
+        if len(prompt) + len(tok.encode_special(want)) <= 1024:
+            raw.append((kind or instruction_kind(res[0]), prompt, want))
+    return raw
+
+
+def refactor_em(model, tok, cases):
+    """Return {"all": rate, kind: rate, ...} of exact-match replies."""
+    stop = (tok.special("<|im_end|>"), tok.special("<|endoftext|>"))
+    per = {}
+    for kind, prompt, want in cases:
+        want_ids = tok.encode_special(want)
+        out = greedy(model, prompt, len(want_ids) + 16, stop)
+        got = tok.decode(out) + "<|im_end|>"
+        per.setdefault(kind, []).append(got == want)
+    res = {k: sum(v) / len(v) for k, v in sorted(per.items())}
+    allv = [x for k, v in per.items() if k != "rename_30" for x in v]
+    res["all"] = sum(allv) / max(1, len(allv))
+    res["counts"] = {k: len(v) for k, v in per.items()}
+    return res
+
+
+@torch.no_grad()
+def draft_acceptance(moe, draft, prompts, n_new=32, k=4):
+    """Return {"token_agreement", "mean_accepted_per_4"} along MoE greedy paths."""
+    agree, total, accepted = 0, 0, []
+    for prompt in prompts:
+        cont = greedy(moe, prompt, n_new)
+        seq = torch.tensor([prompt + cont])
+        a = moe(seq)[0][0, len(prompt) - 1:-1].argmax(-1)
+        d = draft(seq)[0][0, len(prompt) - 1:-1].argmax(-1)
+        match = (a == d).tolist()
+        agree += sum(match)
+        total += len(match)
+        for s in range(0, len(match) - k + 1, k):
+            n = 0
+            while n < k and match[s + n]:
+                n += 1
+            accepted.append(n)
+    return {"token_agreement": agree / total,
+            "mean_accepted_per_4": sum(accepted) / max(1, len(accepted))}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--moe", default=None)
+    ap.add_argument("--draft", default=None)
+    ap.add_argument("--corpus", default="corpus")
+    ap.add_argument("--out", default="bench/results/model.json")
+    ap.add_argument("--ppl-tokens", type=int, default=100_000)
+    ap.add_argument("--fim-n", type=int, default=200)
+    ap.add_argument("--refactor-n", type=int, default=100)
+    ap.add_argument("--rename30-n", type=int, default=30)
+    ap.add_argument("--quick", action="store_true", help="small sample sizes")
+    args = ap.parse_args()
+    if args.quick:
+        args.ppl_tokens, args.fim_n, args.refactor_n, args.rename30_n = 20_000, 40, 30, 10
+    torch.set_num_threads(2)
+    moe_path = args.moe or pick_model("models/flint-coder-moe.*.gguf")
+    draft_path = args.draft or pick_model("models/flint-coder-draft.*.gguf")
+    moe, _ = load_gguf_model(moe_path)
+    draft, _ = load_gguf_model(draft_path)
+    tok = Tokenizer.from_gguf(moe_path)
+    recs = load_split(args.corpus, "test")
+    t0 = time.time()
+    res = {"moe": os.path.basename(moe_path), "draft": os.path.basename(draft_path),
+           "evaluator": "PyTorch reference forward on the dequantized GGUF weights"}
+    res["perplexity"] = perplexity(moe, tok, recs, args.ppl_tokens)
+    res["draft_perplexity"] = perplexity(draft, tok, recs, args.ppl_tokens)
+    cases = next_line_cases(tok, recs, args.fim_n)
+    res["next_line_em_psm"], prompts = next_line_em(moe, tok, cases, "psm")
+    res["next_line_em_spm"], _ = next_line_em(moe, tok, cases, "spm")
+    res["next_line_n"] = len(cases)
+    res["refactor_em"] = refactor_em(moe, tok, refactor_cases(tok, recs, args.refactor_n,
+                                                              args.rename30_n))
+    res["draft_acceptance"] = draft_acceptance(moe, draft, prompts[:50])
+    res["seconds"] = round(time.time() - t0)
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(res, f, indent=1)
+    print(json.dumps(res, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
