@@ -124,6 +124,7 @@ int spec_feed(spec_gen *g, const int32_t *tokens, int n, const volatile int *can
     free(in);
     if (rc) return rc;
     g->st.t_feed += fl_now() - t0;
+    spec_policy_note_feed(&g->pol, m + n, fl_now() - t0);
     memcpy(g->hist + g->n_hist, tokens, (size_t)n * sizeof(int32_t));
     g->n_hist += n;
     g->have_pending = 0;
@@ -160,7 +161,8 @@ const int32_t *spec_tokens(const spec_gen *g, int *n) {
 
 void spec_get_stats(const spec_gen *g, spec_stats *out) {
     *out = g->st;
-    for (int k = 0; k <= SPEC_K_MAX; k++) out->verify_time[k] = g->pol.vn[k] ? g->pol.vt[k] : 0;
+    for (int k = 0; k <= SPEC_K_MAX; k++)
+        out->verify_time[k] = g->pol.vb[k].w > 0 ? spec_policy_verify_cost(&g->pol, k, eng_ctx_len(g->t)) : 0;
     for (int s = 0; s < SPEC_NSRC; s++) out->src[s].draft_cost = g->pol.dcost[s];
 }
 

@@ -82,7 +82,8 @@ typedef struct {
     double t_verify;     /* seconds in target decodes by spec_step */
     double t_draft;      /* seconds drafting */
     double t_feed;       /* seconds in spec_feed */
-    double verify_time[SPEC_K_MAX + 1]; /* estimated seconds of a verification with k drafts (0: none yet) */
+    double verify_time[SPEC_K_MAX + 1]; /* estimated seconds of a verification with k drafts at the
+                                           current context length (0: never measured) */
     spec_src_stats src[SPEC_NSRC];
 } spec_stats;
 
@@ -110,7 +111,9 @@ int spec_feed(spec_gen *g, const int32_t *tokens, int n, const volatile int *can
 void spec_set_logits(spec_gen *g, const float *logits);
 
 /* The next 1..max verified tokens into out. Never returns, drafts or
- * verifies beyond max tokens, so a caller's token budget is exact. The last
+ * verifies beyond max tokens, so a caller's token budget is exact; pass the
+ * whole remaining budget as max (auto mode weighs a drafting context's
+ * one-time catch-up on the prompt against the tokens still to come). The last
  * returned token is pending: it enters the target's KV cache at the next
  * spec_step or spec_feed. Returns the count, 0 when max <= 0, -2 when
  * cancelled (the state is as before the call), -1 with err (nothing fed yet,

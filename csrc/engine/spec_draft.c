@@ -36,13 +36,25 @@ void spec_drafter_free(spec_drafter *d) {
     memset(d, 0, sizeof *d);
 }
 
-int spec_drafter_run(spec_drafter *d, const int32_t *hist, int n, int k, int32_t *out, const volatile int *cancel,
-                     char *err, size_t errlen) {
+/* Length of the common prefix of the context and hist[0..n), at most n - 1. */
+static int common(const spec_drafter *d, const int32_t *hist, int n) {
     const int32_t *have = eng_ctx_tokens(d->ctx);
     int len = eng_ctx_len(d->ctx), keep = 0;
     while (keep < len && keep < n - 1 && have[keep] == hist[keep]) keep++;
-    eng_ctx_truncate(d->ctx, keep); /* at least the last token is decoded again, for its logits */
-    int rc = eng_decode(d->ctx, hist + keep, n - keep, ENG_LOGITS_LAST, d->logits, cancel, err, errlen);
+    return keep;
+}
+
+int spec_drafter_behind(const spec_drafter *d, const int32_t *hist, int n) { return n - common(d, hist, n); }
+
+int spec_drafter_sync(spec_drafter *d, const int32_t *hist, int n, const volatile int *cancel, char *err,
+                      size_t errlen) {
+    int keep = common(d, hist, n);
+    eng_ctx_truncate(d->ctx, keep);
+    return eng_decode(d->ctx, hist + keep, n - keep, ENG_LOGITS_LAST, d->logits, cancel, err, errlen);
+}
+
+int spec_drafter_draft(spec_drafter *d, int k, int32_t *out, const volatile int *cancel, char *err, size_t errlen) {
+    int rc = 0;
     for (int i = 0; !rc && i < k; i++) {
         if (d->s) {
             float *q = d->q + (size_t)i * d->n_vocab;

@@ -52,12 +52,19 @@ int spec_drafter_init(spec_drafter *d, eng_model *m, const eng_ctx_params *cp, c
                       char *err, size_t errlen);
 void spec_drafter_free(spec_drafter *d);
 
-/* Propose k tokens continuing hist[0..n) (n >= 1): the context keeps its
- * common prefix with hist and decodes the rest, then drafts one token at a
- * time (arg-max, or a draw from q[i] when sampling). Returns k, -2 when
+/* Tokens the context must decode to continue hist[0..n): beyond its common
+ * prefix with hist, and at least the last one (for its logits). */
+int spec_drafter_behind(const spec_drafter *d, const int32_t *hist, int n);
+
+/* Bring the context to hist[0..n) (n >= 1): keep the common prefix, decode
+ * the rest; the next-token logits are then in d->logits. Returns 0, -2 when
  * cancelled, -1 with err. */
-int spec_drafter_run(spec_drafter *d, const int32_t *hist, int n, int k, int32_t *out, const volatile int *cancel,
-                     char *err, size_t errlen);
+int spec_drafter_sync(spec_drafter *d, const int32_t *hist, int n, const volatile int *cancel, char *err,
+                      size_t errlen);
+
+/* After a sync: propose k tokens one at a time (arg-max, or a draw from
+ * q[i] when sampling), decoding all but the last. Returns k, -2, or -1. */
+int spec_drafter_draft(spec_drafter *d, int k, int32_t *out, const volatile int *cancel, char *err, size_t errlen);
 
 /* ---- cost model and choice of source and length (spec_policy.c) ---- */
 
@@ -66,11 +73,17 @@ typedef struct {
 } spec_rate;
 
 typedef struct {
-    double vt[SPEC_K_MAX + 1];   /* seconds of a verification with k drafts (moving average) */
-    int vn[SPEC_K_MAX + 1];      /* measurements of each */
+    double w, sl, st, sll, slt;  /* decayed count and sums of L, t, L^2, L t (L context length, t seconds) */
+} spec_vbucket;
+
+typedef struct {
+    spec_vbucket vb[SPEC_K_MAX + 1]; /* verification timings with k drafts */
+    double beta;                 /* seconds per token of context per verified token (attention) */
     spec_rate rate[SPEC_NSRC][SPEC_NGRAM_MAX + 1];  /* [src][0]; n-grams by match length */
     double dcost[SPEC_NSRC];     /* seconds per drafted token (moving average; 0 unknown) */
-    double dprior[SPEC_NSRC];    /* prior drafting cost per token, as a fraction of verify(0) */
+    double pcost[SPEC_NSRC];     /* seconds per token when a drafting context catches up on a prompt */
+    double dprior[SPEC_NSRC];    /* prior drafting cost per token, as a fraction of the target's */
+    double feed_cost;            /* seconds per token of the target's prompt processing (0 unknown) */
     long last_used[SPEC_NSRC];   /* decision number when the source last ran */
     long step;                   /* decisions made */
     int plain_run;               /* plain decisions since the last speculative one */
@@ -82,28 +95,37 @@ typedef struct {
     int avail;          /* usable now */
     int kmax;           /* most tokens it can draft */
     int n;              /* n-grams: match length */
+    int behind;         /* model sources: tokens to decode before drafting */
 } spec_cand;
+
+/* A drafting context this far behind pays a one-time catch-up (a prompt). */
+#define SPEC_CATCHUP 4
 
 void spec_policy_init(spec_policy *p, const double dprior[SPEC_NSRC]);
 
-/* Estimated seconds of a verification with k drafts: measured, else
- * interpolated or extrapolated from measured lengths. 0 before any measurement. */
-double spec_policy_verify_cost(const spec_policy *p, int k);
+/* Estimated seconds of a verification with k drafts at context length ctx
+ * (see spec_policy.c). 0 before any measurement. */
+double spec_policy_verify_cost(const spec_policy *p, int k, int ctx);
 
 /* Estimated acceptance probability per drafted token. */
 double spec_policy_rate(const spec_policy *p, int src, int n);
 
 /* Estimated seconds per drafted token (measured, else the prior). */
-double spec_policy_draft_cost(const spec_policy *p, int src);
+double spec_policy_draft_cost(const spec_policy *p, int src, int ctx);
 
 /* The source to draft from (SPEC_I_*) and *k, or -1 (and *k = 0) for a
- * plain step. Without fallback a usable source is always chosen; with fixed
- * its full kmax is drafted. */
-int spec_policy_choose(spec_policy *p, const spec_cand c[SPEC_NSRC], int fallback, int fixed, int *k);
+ * plain step at context length ctx. budget: tokens the caller may still take
+ * (the catch-up cost of a drafting context is spread over them). Without
+ * fallback a usable source is always chosen; with fixed its full kmax is
+ * drafted. */
+int spec_policy_choose(spec_policy *p, const spec_cand c[SPEC_NSRC], int ctx, int budget, int fallback, int fixed,
+                       int *k);
 
-void spec_policy_note_verify(spec_policy *p, int k, double seconds);
+void spec_policy_note_verify(spec_policy *p, int k, int ctx, double seconds);
 void spec_policy_note_accept(spec_policy *p, int src, int n, int drafted, int accepted);
-void spec_policy_note_draft(spec_policy *p, int src, int drafted, double seconds);
+void spec_policy_note_draft(spec_policy *p, int src, int decodes, double seconds);
+void spec_policy_note_catchup(spec_policy *p, int src, int tokens, double seconds);
+void spec_policy_note_feed(spec_policy *p, int tokens, double seconds);
 
 /* ---- the generator (spec.c: lifecycle, feeding; spec_step.c: steps) ---- */
 

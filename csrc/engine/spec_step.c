@@ -3,25 +3,33 @@
 #include "common/common.h"
 #include "engine/spec_internal.h"
 
-/* Draft up to k tokens from source src into d; sets *q (proposal
- * distributions, NULL for one-hot ones). Returns the count, -2, or -1. */
+/* Draft k tokens from source src into d; sets *q (proposal distributions,
+ * NULL for one-hot ones). Returns 0, -2, or -1. */
 static int draft(spec_gen *g, int src, int k, const int32_t *ngram, int32_t *d, const float **q,
                  const volatile int *cancel, char *err, size_t errlen) {
     *q = NULL;
     if (src == SPEC_I_NGRAM) {
         for (int i = 0; i < k; i++) d[i] = ngram[i];
-        return k;
+        return 0;
     }
     spec_drafter *m = &g->model[src];
+    int behind = spec_drafter_behind(m, g->hist, g->n_hist);
     double t0 = fl_now();
-    int rc = spec_drafter_run(m, g->hist, g->n_hist, k, d, cancel, err, errlen);
+    int rc = spec_drafter_sync(m, g->hist, g->n_hist, cancel, err, errlen);
+    double t1 = fl_now();
+    if (!rc) rc = spec_drafter_draft(m, k, d, cancel, err, errlen);
     if (rc < 0) return rc;
-    double dt = fl_now() - t0;
-    g->st.t_draft += dt;
-    g->st.src[src].t_draft += dt;
-    spec_policy_note_draft(&g->pol, src, k, dt);
+    double t2 = fl_now();
+    g->st.t_draft += t2 - t0;
+    g->st.src[src].t_draft += t2 - t0;
+    if (behind > SPEC_CATCHUP) { /* a prompt to catch up on, then k - 1 drafting decodes */
+        spec_policy_note_catchup(&g->pol, src, behind, t1 - t0);
+        spec_policy_note_draft(&g->pol, src, k - 1, t2 - t1);
+    } else {
+        spec_policy_note_draft(&g->pol, src, behind + k - 1, t2 - t0);
+    }
     *q = m->q;
-    return k;
+    return 0;
 }
 
 /* Accept drafts d[0..k) against the verification rows; writes the emitted
@@ -68,11 +76,12 @@ int spec_step(spec_gen *g, int32_t *out, int max, const volatile int *cancel, ch
     if (kcap > 0 && g->ngram.slot) {
         spec_ngram_update(&g->ngram, g->hist, g->n_hist);
         int match, got = spec_ngram_draft(&g->ngram, g->hist, g->n_hist, kcap, ng, &match);
-        c[SPEC_I_NGRAM] = (spec_cand){got > 0, got, match};
+        c[SPEC_I_NGRAM] = (spec_cand){got > 0, got, match, 0};
     }
     for (int s = 0; s < SPEC_NSRC; s++)
-        if (kcap > 0 && g->model[s].ctx) c[s] = (spec_cand){1, kcap, 0};
-    int k, src = spec_policy_choose(&g->pol, c, g->p.fallback, g->p.fixed_length, &k);
+        if (kcap > 0 && g->model[s].ctx)
+            c[s] = (spec_cand){1, kcap, 0, spec_drafter_behind(&g->model[s], g->hist, g->n_hist)};
+    int k, src = spec_policy_choose(&g->pol, c, len, max, g->p.fallback, g->p.fixed_length, &k);
 
     int32_t *d = g->batch + 1;
     const float *q = NULL;
@@ -90,7 +99,7 @@ int spec_step(spec_gen *g, int32_t *out, int max, const volatile int *cancel, ch
     eng_ctx_truncate(g->t, len + 1 + acc);
     for (int i = 0; i <= acc; i++) g->hist[g->n_hist++] = out[i];
 
-    spec_policy_note_verify(&g->pol, k, dt);
+    spec_policy_note_verify(&g->pol, k, len, dt);
     spec_stats *st = &g->st;
     st->tokens += acc + 1;
     st->verify_calls++;

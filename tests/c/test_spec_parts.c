@@ -3,6 +3,7 @@
  * timing involved), the draft-model vocabulary check, and the generator's
  * API contract (errors, budgets, cancellation, rewinding, caller-decoded
  * prompts). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,7 +65,7 @@ static void test_ngram(void) {
 /* Verification costs a + b k milliseconds; the source accepts a draft token
  * with probability r (runs of r / (1 - r) accepted tokens, then a rejection). */
 static void feed_policy(spec_policy *p, double a, double b, int src, double r) {
-    for (int k = 0; k <= 16; k++) spec_policy_note_verify(p, k, (a + b * k) * 1e-3);
+    for (int k = 0; k <= 16; k++) spec_policy_note_verify(p, k, 100, (a + b * k) * 1e-3);
     for (int i = 0; i < 200; i++) spec_policy_note_accept(p, src, 4, 16, (int)(r / (1 - r) + 0.5));
 }
 
@@ -72,7 +73,7 @@ static void feed_policy(spec_policy *p, double a, double b, int src, double r) {
 static int count_plain(spec_policy *p, const spec_cand *c, int fallback, int n, int *k_last, int *src_last) {
     int plain = 0;
     for (int i = 0; i < n; i++) {
-        int s = spec_policy_choose(p, c, fallback, 0, k_last);
+        int s = spec_policy_choose(p, c, 100, 1000, fallback, 0, k_last);
         if (s < 0) plain++;
         else *src_last = s;
     }
@@ -85,7 +86,7 @@ static void test_policy(void) {
     spec_policy p;
     int k = 0, src = -1;
     spec_policy_init(&p, prior);
-    CHECK(spec_policy_choose(&p, ng, 0, 0, &k) == -1 && k == 0, "policy: the first step is plain (it measures verify(0))");
+    CHECK(spec_policy_choose(&p, ng, 100, 1000, 0, 0, &k) == -1 && k == 0, "policy: the first step is plain (it measures verify(0))");
 
     spec_policy_init(&p, prior);
     feed_policy(&p, 1, 1, SPEC_I_NGRAM, 0.9); /* compute bound: k drafts cost k+1 steps */
@@ -116,7 +117,7 @@ static void test_policy(void) {
     spec_policy_note_draft(&p, SPEC_I_DRAFT, 10, 3e-3); /* 0.3 ms per drafted token */
     int chose[SPEC_NSRC] = {0};
     for (int i = 0; i < 200; i++) {
-        int s = spec_policy_choose(&p, both, 1, 0, &k);
+        int s = spec_policy_choose(&p, both, 100, 1000, 1, 0, &k);
         if (s >= 0) chose[s]++;
     }
     CHECK(chose[SPEC_I_NGRAM] >= 190 && chose[SPEC_I_DRAFT] >= 1,
@@ -124,9 +125,33 @@ static void test_policy(void) {
           chose[SPEC_I_NGRAM], chose[SPEC_I_DRAFT]);
 
     spec_policy_init(&p, prior);
-    spec_policy_note_verify(&p, 0, 1e-3);
-    spec_policy_note_verify(&p, 4, 2e-3);
-    double v2 = spec_policy_verify_cost(&p, 2), v8 = spec_policy_verify_cost(&p, 8);
+    for (int i = 0; i < 40; i++) { /* t = 0.5 ms + 0.1 ms k + 1 us (k + 1) L; k = 0 seen at short, k = 8 at long contexts */
+        int l0 = 100 + 3 * i, l8 = 1000 + 25 * i;
+        spec_policy_note_verify(&p, 0, l0, 0.5e-3 + 1e-6 * l0);
+        spec_policy_note_verify(&p, 8, l8, 0.5e-3 + 0.8e-3 + 9e-6 * l8);
+    }
+    double c0 = spec_policy_verify_cost(&p, 0, 2000), c8 = spec_policy_verify_cost(&p, 8, 100);
+    CHECK(fabs(c0 - 2.5e-3) < 0.05e-3 && fabs(c8 - 2.2e-3) < 0.05e-3,
+          "policy: verify cost follows the context length (%.3f ms at k 0, L 2000; %.3f ms at k 8, L 100)", c0 * 1e3,
+          c8 * 1e3);
+
+    spec_cand behind[SPEC_NSRC] = {[SPEC_I_DRAFT] = {1, 16, 0, 1000}};
+    int picks[2] = {0, 0}, budgets[2] = {48, 100000};
+    for (int b = 0; b < 2; b++) {
+        spec_policy_init(&p, prior);
+        feed_policy(&p, 1, 0.05, SPEC_I_DRAFT, 0.9);
+        spec_policy_note_draft(&p, SPEC_I_DRAFT, 1, 0.05e-3);
+        spec_policy_note_catchup(&p, SPEC_I_DRAFT, 1000, 50e-3); /* 50 ms to catch up on the prompt */
+        for (int i = 0; i < 100; i++) picks[b] += spec_policy_choose(&p, behind, 100, budgets[b], 1, 0, &k) == SPEC_I_DRAFT;
+    }
+    CHECK(picks[0] == 0 && picks[1] == 100,
+          "policy: auto takes a draft model that must catch up on a prompt only when enough tokens remain (%d, %d of 100)",
+          picks[0], picks[1]);
+
+    spec_policy_init(&p, prior);
+    spec_policy_note_verify(&p, 0, 100, 1e-3);
+    spec_policy_note_verify(&p, 4, 100, 2e-3);
+    double v2 = spec_policy_verify_cost(&p, 2, 100), v8 = spec_policy_verify_cost(&p, 8, 100);
     CHECK(v2 > 1.49e-3 && v2 < 1.51e-3 && v8 > 2.99e-3 && v8 < 3.01e-3,
           "policy: verify cost interpolates and extrapolates measured lengths (%.2f, %.2f ms)", v2 * 1e3, v8 * 1e3);
 }
