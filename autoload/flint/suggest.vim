@@ -186,7 +186,11 @@ function! flint#suggest#request(n_alt) abort
   let line = getline(lnum)
   let before = strpart(line, 0, col)
   let after = strpart(line, col)
-  let above = lnum > 1 ? getline(max([1, lnum - cfg.context_lines.before]), lnum - 1) : []
+  " the prefix starts at a line rounded down to a multiple of 32, so it stays
+  " put while you type: the server keeps its prompt trimming and cache
+  let top = max([0, lnum - 1 - cfg.context_lines.before])
+  let top -= top % 32
+  let above = lnum > 1 ? getline(top + 1, lnum - 1) : []
   let below = lnum < n ? getline(lnum + 1, min([n, lnum + cfg.context_lines.after])) : []
   let id = flint#rpc#new_id()
   let params = {'id': id, 'buf': buf, 'path': expand('%:p'), 'filetype': &filetype,

@@ -179,7 +179,11 @@ local function context(buf, row, col)
   local cfg = H.cfg
   local n = api.nvim_buf_line_count(buf)
   local line = api.nvim_buf_get_lines(buf, row, row + 1, false)[1] or ''
+  -- The prefix starts at a line number rounded down to a multiple of 32, so it
+  -- stays put while you type (also across new lines): the server keeps its
+  -- trimming of the prefix and its prompt cache.
   local top = math.max(0, row - cfg.context_lines.before)
+  top = top - top % 32
   local bot = math.min(n, row + 1 + cfg.context_lines.after)
   local above = api.nvim_buf_get_lines(buf, top, row, false)
   local below = api.nvim_buf_get_lines(buf, row + 1, bot, false)
