@@ -40,6 +40,12 @@ typedef struct {
     json_t *raw;             /* owns everything above */
 } sc_msg;
 
+/* The string value of v, "" when v is not a string. */
+static inline const char *sc_str(json_t *v) {
+    const char *s = json_string_value(v);
+    return s ? s : "";
+}
+
 static inline double sc_now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

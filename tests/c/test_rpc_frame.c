@@ -96,7 +96,7 @@ static void test_msgpack_splits(void) {
         seen s = {0};
         rpc_reader *r = rpc_reader_new(RPC_FRAMING_AUTO, 1 << 20);
         feed(r, &s, b.data, b.len, step);
-        if (strcmp(s.log, want) || rpc_reader_framing(r) != RPC_FRAMING_MSGPACK || rpc_reader_pending(r)) {
+        if (strcmp(s.log, want) || rpc_reader_framing(r) != RPC_FRAMING_MSGPACK) {
             all_ok = 0;
             NOTE("step %zu: %s", step, s.log);
         }
@@ -153,7 +153,6 @@ static void test_msgpack_caps(void) {
         rpc_reader *r = rpc_reader_new(RPC_FRAMING_MSGPACK, 128);
         feed(r, &s, b.data, b.len, step);
         CHECK(!strcmp(s.log, "err[11];req stats(12)0;"), "msgpack cap: oversized request answered by id, next one kept (step %zu: %s)", step, s.log);
-        CHECK(rpc_reader_pending(r) == 0, "msgpack cap: nothing left buffered");
         rpc_reader_stats st;
         rpc_reader_get_stats(r, &st);
         CHECK(st.oversized == 1, "msgpack cap: counted as oversized");
@@ -163,7 +162,7 @@ static void test_msgpack_caps(void) {
     seen s = {0};
     rpc_reader *r = rpc_reader_new(RPC_FRAMING_MSGPACK, 1 << 20);
     feed(r, &s, "\x94\x00\x01\xa1m\xdd\xff\xff\xff\xff", 10, 0);
-    CHECK(!strcmp(s.log, "err[1];") && rpc_reader_pending(r) == 0,
+    CHECK(!strcmp(s.log, "err[1];"),
           "msgpack cap: array32 of 4294967295 elements is refused before any allocation (%s)", s.log);
     rpc_reader_free(r);
     rpc_buf_free(&b);
