@@ -195,7 +195,7 @@ function! flint#suggest#request(n_alt) abort
   let id = flint#rpc#new_id()
   let params = {'id': id, 'buf': buf, 'path': expand('%:p'), 'filetype': &filetype,
         \ 'prefix': join(above + [before], "\n"), 'suffix': join([after] + below, "\n"),
-        \ 'n_alt': a:n_alt, 'max_tokens': cfg.max_tokens}
+        \ 'n_alt': a:n_alt, 'max_tokens': cfg.max_tokens, 'tabstop': &tabstop}
   if cfg.max_ms > 0
     let params.max_ms = cfg.max_ms
   endif
@@ -338,6 +338,19 @@ function! s:tell_blocked(p) abort
   echohl None
 endfunction
 
+" A stream that ended with reason "error": logged, told once per message.
+function! s:tell_error(err) abort
+  let msg = 'suggestion failed: ' . (type(a:err) == v:t_string && a:err !=# '' ? a:err : 'unknown error')
+  call flint#rpc#log('warn', msg)
+  if has_key(s:blocked_told, msg)
+    return
+  endif
+  let s:blocked_told[msg] = reltime()
+  echohl WarningMsg
+  echomsg 'flint: ' . msg
+  echohl None
+endfunction
+
 function! s:trim_tail(text) abort
   return substitute(a:text, '\(\n[ \t]*\)\+$', '', '')
 endfunction
@@ -370,9 +383,11 @@ function! flint#suggest#on_chunk(p) abort
   let findings = get(a:p, 'findings', [])
   if type(findings) == v:t_list
     for f in findings
+      " offsets into the whole text of this (id, alt); a redacted secret
+      " arrives as the marker [REDACTED:<rule>]
       if type(f) == v:t_dict && get(f, 'action', '') ==# 'redact' && type(get(f, 'start', '')) == v:t_number
         let e = get(f, 'end', f.start)
-        call add(a.marks, [len(a.text) + f.start, len(a.text) + (type(e) == v:t_number ? e : f.start)])
+        call add(a.marks, [f.start, type(e) == v:t_number ? e : f.start])
       endif
     endfor
   endif
@@ -405,6 +420,8 @@ function! flint#suggest#on_chunk(p) abort
       let a.blocked = 1
       let a.text = ''
       call s:tell_blocked(a:p)
+    elseif type(reason) == v:t_string && reason ==# 'error'
+      call s:tell_error(get(a:p, 'error', ''))
     endif
     let S.finished[id] = 1
   endif

@@ -217,6 +217,7 @@ function M.request(n_alt)
     suffix = suffix,
     n_alt = n_alt or 1,
     max_tokens = cfg.max_tokens,
+    tabstop = api.nvim_buf_get_option(buf, 'tabstop'),
   }
   if cfg.max_ms > 0 then
     params.max_ms = cfg.max_ms
@@ -396,6 +397,18 @@ local function tell_blocked(p)
   vim.notify('flint: ' .. msg, vim.log.levels.WARN)
 end
 
+--- A stream that ended with reason "error" (e.g. the prompt does not fit):
+--- logged, and told once per distinct message.
+local function tell_error(err)
+  local msg = 'suggestion failed: ' .. tostring(err or 'unknown error')
+  rpc.log('warn', msg)
+  if H.blocked_told[msg] then
+    return
+  end
+  H.blocked_told[msg] = now_ms()
+  vim.notify('flint: ' .. msg, vim.log.levels.WARN)
+end
+
 --- Trim what is never worth showing at the end of a finished suggestion: empty
 --- or blank last lines.
 local function trim_tail(text)
@@ -438,9 +451,11 @@ function M.on_chunk(p)
   local findings = plain(p.findings)
   if type(findings) == 'table' then
     for _, f in ipairs(findings) do
+      -- offsets into the whole text of this (id, alt) (doc/protocol.md);
+      -- a redacted secret arrives as the marker [REDACTED:<rule>]
       if type(f) == 'table' and plain(f.action) == 'redact' and type(plain(f.start)) == 'number' then
-        local s, e = f.start, plain(f['end']) or f.start
-        a.marks[#a.marks + 1] = { #a.text + s, #a.text + e }
+        local e = plain(f['end'])
+        a.marks[#a.marks + 1] = { f.start, type(e) == 'number' and e or f.start }
       end
     end
   end
@@ -469,6 +484,8 @@ function M.on_chunk(p)
       a.blocked = true
       a.text = ''
       tell_blocked(p)
+    elseif plain(p.reason) == 'error' then
+      tell_error(plain(p.error))
     end
   end
   if a.done then
