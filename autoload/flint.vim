@@ -112,6 +112,8 @@ function! flint#event(ev) abort
       call timer_start(0, {_ -> mode() =~# '^i' ? flint#suggest#on_change('pumdone') : 0})
     elseif a:ev ==# 'leave'
       call flint#suggest#on_leave()
+    elseif a:ev ==# 'resized'
+      call flint#suggest#redraw()
     elseif a:ev ==# 'exit'
       call flint#rpc#stop()
     elseif a:ev ==# 'start'

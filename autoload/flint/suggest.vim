@@ -215,8 +215,20 @@ endfunction
 
 function! s:debounced(timer) abort
   let s:timer = -1
-  if empty(s:S) && s:in_insert()
-    call flint#suggest#request(1)
+  try
+    if empty(s:S) && s:in_insert()
+      call flint#suggest#request(1)
+    endif
+  catch
+    call flint#rpc#log('error', 'request: ' . v:exception . ' @ ' . v:throwpoint)
+  endtry
+endfunction
+
+" Draw again (the window changed size).
+function! flint#suggest#redraw() abort
+  if !empty(s:S)
+    let s:S.drawn = ''
+    call s:refresh()
   endif
 endfunction
 

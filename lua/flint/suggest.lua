@@ -373,6 +373,15 @@ function M.on_change(ev)
   schedule_request()
 end
 
+--- Draw again (the window changed size: overlay rows and wrapped virtual
+--- lines depend on its width).
+function M.redraw()
+  if H.S then
+    H.S.drawn = nil
+    refresh()
+  end
+end
+
 function M.on_insert_leave()
   M.clear()
   H.key_at = nil
