@@ -21,6 +21,7 @@ static const command commands[] = {
     {"tokenize", cmd_tokenize, "tokenize --model M [--parse-special] [--add-special] < text: token ids"},
     {"detokenize", cmd_detokenize, "detokenize --model M --tokens 1,2,3 [--special]: the text of the ids"},
     {"synth",    cmd_synth,    "synth --preset P [--layers N] --type T --out F: random-weight model of real shapes"},
+    {"scan",     cmd_scan,     "scan [--role output|context] [--filetype FT] < file: scanner findings as JSON lines"},
 };
 
 static void usage(FILE *f) {
