@@ -168,10 +168,10 @@ function! Test(name, Fn, ...) abort
   catch
     let g:failed += 1
     call Out('not ok - ' . g:tag . a:name)
-    call Out('#   ' . v:exception)
+    call Out('#   ' . strtrans(v:exception))
     call Out('#   ' . v:throwpoint)
     for l in Screen()
-      call Out('#   | ' . l)
+      call Out('#   | ' . strtrans(l))
     endfor
   finally
     silent! call Stop()
