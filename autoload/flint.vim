@@ -169,6 +169,9 @@ function! flint#statusline() abort
     return 'flint ✗'
   endif
   let pos = flint#suggest#position()
+  if !empty(pos) && has_key(flint#suggest#state(), 'error')
+    return 'flint ✗'
+  endif
   if !empty(pos)
     if pos[1] > 1
       return printf('flint %d/%d', pos[0], pos[1])

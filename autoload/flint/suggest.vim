@@ -121,9 +121,18 @@ function! s:alt(S, i) abort
 endfunction
 
 " The alternative to show, switching to another that matches what was typed.
+function! s:total(S) abort
+  let n = empty(a:S.alts) ? 0 : max(map(keys(a:S.alts), 'str2nr(v:val)'))
+  return max([n, a:S.cycle_id ? a:S.cycle_base + a:S.cycle_expect : 0])
+endfunction
+
 function! s:pick(S, typed) abort
-  if s:matches(s:alt(a:S, a:S.idx), a:typed)
-    return s:alt(a:S, a:S.idx)
+  let cur = s:alt(a:S, a:S.idx)
+  if s:matches(cur, a:typed)
+    return cur
+  endif
+  if empty(cur) && a:typed ==# '' && a:S.idx <= s:total(a:S)
+    return {}   " the alternative asked for is on its way
   endif
   for i in sort(map(keys(a:S.alts), 'str2nr(v:val)'), 'n')
     let a = a:S.alts[i]
@@ -193,7 +202,7 @@ function! flint#suggest#request(n_alt) abort
   let above = lnum > 1 ? getline(top + 1, lnum - 1) : []
   let below = lnum < n ? getline(lnum + 1, min([n, lnum + cfg.context_lines.after])) : []
   let id = flint#rpc#new_id()
-  let params = {'id': id, 'buf': buf, 'path': expand('%:p'), 'filetype': &filetype,
+  let params = {'id': id, 'buf': buf, 'path': expand('%:~:.'), 'filetype': &filetype,
         \ 'prefix': join(above + [before], "\n"), 'suffix': join([after] + below, "\n"),
         \ 'n_alt': a:n_alt, 'max_tokens': cfg.max_tokens, 'tabstop': &tabstop}
   if cfg.max_ms > 0
@@ -445,6 +454,10 @@ function! flint#suggest#on_chunk(p) abort
         let a.dup = 1
       endif
     endfor
+    " the one asked for repeats an earlier one: show the next instead
+    if (a.dup || a.text ==# '') && S.idx == k && k < s:total(S)
+      let S.idx = k + 1
+    endif
   endif
   " cut short here: stop the server's work when every alternative is complete
   if !has_key(S.finished, id)
@@ -597,7 +610,7 @@ function! flint#suggest#cycle(dir) abort
     call s:refresh()
     return 1
   endif
-  let total = max([max(map(keys(S.alts), 'str2nr(v:val)')), S.cycle_id ? S.cycle_base + S.cycle_expect : 0])
+  let total = s:total(S)
   if total <= 1
     return 1
   endif
@@ -632,7 +645,5 @@ function! flint#suggest#position() abort
   if empty(s:S)
     return []
   endif
-  let total = max([len(s:S.alts) ? max(map(keys(s:S.alts), 'str2nr(v:val)')) : 0,
-        \ s:S.cycle_id ? s:S.cycle_base + s:S.cycle_expect : 0])
-  return [s:S.idx, total]
+  return [s:S.idx, s:total(s:S)]
 endfunction

@@ -316,6 +316,9 @@ function M.statusline()
     return 'flint ✗'
   end
   local idx, total, S = suggest.position()
+  if S and S.error then
+    return 'flint ✗'
+  end
   if S then
     if total > 1 then
       return ('flint %d/%d'):format(idx, total)

@@ -136,9 +136,21 @@ end
 
 --- The alternative to show (switching to another one that matches what was
 --- typed, if the current one does not), or nil.
+local function total(S)
+  local n = table.maxn(S.alts)
+  if S.cycle_id then
+    n = math.max(n, S.cycle_base + S.cycle_expect)
+  end
+  return n
+end
+
 local function pick(S, typed)
-  if alt_matches(S.alts[S.idx], typed) then
-    return S.alts[S.idx]
+  local cur = S.alts[S.idx]
+  if alt_matches(cur, typed) then
+    return cur
+  end
+  if cur == nil and typed == '' and S.idx <= total(S) then
+    return nil -- the alternative asked for is on its way: show it when it comes
   end
   for i = 1, table.maxn(S.alts) do
     local a = S.alts[i]
@@ -211,7 +223,7 @@ function M.request(n_alt)
   local params = {
     id = id,
     buf = buf,
-    path = api.nvim_buf_get_name(buf),
+    path = vim.fn.fnamemodify(api.nvim_buf_get_name(buf), ':~:.'),
     filetype = api.nvim_buf_get_option(buf, 'filetype'),
     prefix = prefix,
     suffix = suffix,
@@ -506,6 +518,10 @@ function M.on_chunk(p)
         a.dup = true
       end
     end
+    -- the one asked for repeats an earlier one: show the next instead
+    if (a.dup or a.text == '') and S.idx == k and k < total(S) then
+      S.idx = k + 1
+    end
   end
   if plain(p.done) then
     S.finished[id] = true
@@ -676,16 +692,13 @@ function M.cycle(dir)
     return true
   end
   -- Move among the alternatives that match what was typed.
-  local total = table.maxn(S.alts)
-  if S.cycle_id then
-    total = math.max(total, S.cycle_base + S.cycle_expect)
-  end
-  if total <= 1 then
+  local n = total(S)
+  if n <= 1 then
     return true
   end
   local i = S.idx
-  for _ = 1, total do
-    i = ((i - 1 + dir) % total) + 1
+  for _ = 1, n do
+    i = ((i - 1 + dir) % n) + 1
     local a = S.alts[i]
     if a == nil or alt_matches(a, typed) and (a.text ~= typed or not a.done) then
       break
@@ -722,11 +735,7 @@ function M.position()
   if not S then
     return nil
   end
-  local total = table.maxn(S.alts)
-  if S.cycle_id then
-    total = math.max(total, S.cycle_base + S.cycle_expect)
-  end
-  return S.idx, total, S
+  return S.idx, total(S), S
 end
 
 function M.state()
