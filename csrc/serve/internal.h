@@ -56,9 +56,8 @@ typedef struct {
 } srv_model;
 
 /* Loads the model (cfg->model_path, else the default model next to
- * cfg->exe_path), its tokenizer and
- * the draft model; picks the FIM format. Returns 0, or -1 with err (m is
- * then empty and safe to free). */
+ * cfg->exe_path), its tokenizer and the draft model; picks the FIM format.
+ * Returns 0, or -1 with err (m is then empty and safe to free). */
 int srv_model_load(srv_model *m, const srv_config *cfg, char *err, size_t errlen);
 void srv_model_free(srv_model *m);
 
@@ -178,7 +177,7 @@ typedef struct {
     srv_slot *slots;
     int n_slots;
     uint64_t clock;
-    float *logits, *logits0;
+    float *logits0;                 /* the prompt's next-token logits */
 } srv_worker;
 
 /* Sets up the queues (always; the thread may never start). */
@@ -327,7 +326,6 @@ typedef struct {
     srv_fence *fence;               /* refactors */
     scan_stream *scan;              /* NULL when no rules */
     tok_text piece, released;
-    const char *reason;             /* set once the alt is over */
 } srv_emit;
 
 int srv_emit_init(srv_emit *e, srv_worker *w, srv_job *j, int alt, srv_stop *stop, srv_fence *fence, char *err,
@@ -346,7 +344,7 @@ void srv_emit_free(srv_emit *e);
 
 typedef struct {
     double t_start;
-    uint64_t requests, notifications, errors, responses_in;
+    uint64_t requests, notifications, errors;
     uint64_t completes, refactors, cancels, superseded, finished;
     uint64_t by_reason[8];
     uint64_t chunks_sent, chunks_merged, chunks_dropped, logs_sent, logs_dropped;
