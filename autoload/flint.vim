@@ -223,9 +223,17 @@ function! s:status_lines() abort
         \ 'flint: ' . (g:flint_config.enabled ? 'enabled' : 'disabled') . ', this buffer: ' . (flint#suggest#enabled_for(bufnr('')) ? 'on' : 'off'),
         \ 'server: ' . flint#rpc#status() . (flint#rpc#pid() ? ' (pid ' . flint#rpc#pid() . ')' : '') . (empty(err) ? '' : ' — ' . err),
         \ 'command: ' . join(cmd),
-        \ 'version: ' . string(get(info, 'version', '-')) . ', model: ' . string(get(info, 'model', '-')) . ', draft: ' . string(get(info, 'draft', '-')),
+        \ 'version: ' . get(info, 'version', '-') . ', model: ' . s:model_text(get(info, 'model', v:null))
+        \   . ', draft: ' . s:model_text(get(info, 'draft', v:null)),
         \ 'ghost text: inline virtual text (text properties)',
         \ ]
+endfunction
+
+function! s:model_text(m) abort
+  if type(a:m) != v:t_dict
+    return '-'
+  endif
+  return get(a:m, 'name', fnamemodify(get(a:m, 'path', '?'), ':t')) . ' (' . get(a:m, 'arch', '?') . ') ' . get(a:m, 'path', '')
 endfunction
 
 function! s:on_stats(err, result) abort
