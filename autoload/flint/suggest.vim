@@ -94,6 +94,11 @@ function! s:typed(S) abort
   if strpart(first, 0, nb) !=# a:S.before || strpart(last, ccol) !=# a:S.after
     return [0, '']
   endif
+  " the context it was made for is unchanged (a change elsewhere makes it stale)
+  if (a:S.lnum > a:S.top + 1 ? getline(a:S.top + 1, a:S.lnum - 1) : []) !=# a:S.above
+        \ || (a:S.below_n ? getline(crow + 1, crow + a:S.below_n) : []) !=# a:S.below
+    return [0, '']
+  endif
   if len(lines) == 1
     if ccol < nb
       return [0, '']
@@ -210,6 +215,7 @@ function! flint#suggest#request(n_alt) abort
   endif
   call s:cancel(s:S)
   let S = {'id': id, 'buf': buf, 'lnum': lnum, 'col': col, 'before': before, 'after': after,
+        \ 'top': top, 'above': above, 'below': below, 'below_n': len(below),
         \ 'nlines': n, 'ctick': b:changedtick, 'crow': lnum, 'ccol': col, 'typed': '',
         \ 'single': after =~# '\S', 'alts': {}, 'expect': a:n_alt, 'idx': 1,
         \ 'finished': {}, 'sent_at': reltime(), 'cycle_id': 0, 'cycle_base': 0,

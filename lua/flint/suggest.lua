@@ -115,6 +115,13 @@ local function current_typed(S)
   if first:sub(1, #S.before) ~= S.before or last:sub(ccol + 1) ~= S.after then
     return nil
   end
+  -- the context the suggestion was made for is unchanged (a change elsewhere,
+  -- e.g. by a formatter or another window, makes it stale)
+  local b = S.below_n
+  if table.concat(api.nvim_buf_get_lines(S.buf, S.top, S.row, false), '\n') ~= S.above
+    or table.concat(api.nvim_buf_get_lines(S.buf, crow + 1, crow + 1 + b, false), '\n') ~= S.below then
+    return nil
+  end
   local typed
   if #lines == 1 then
     if ccol < #S.before then
@@ -200,9 +207,10 @@ local function context(buf, row, col)
   local above = api.nvim_buf_get_lines(buf, top, row, false)
   local below = api.nvim_buf_get_lines(buf, row + 1, bot, false)
   local before, after = line:sub(1, col), line:sub(col + 1)
+  local ctx = { top = top, above = table.concat(above, '\n'), below = table.concat(below, '\n'), below_n = #below }
   above[#above + 1] = before
   table.insert(below, 1, after)
-  return table.concat(above, '\n'), table.concat(below, '\n'), before, after, n
+  return table.concat(above, '\n'), table.concat(below, '\n'), before, after, n, ctx
 end
 
 --- Send a complete request for the cursor position now. n_alt: alternatives.
@@ -217,7 +225,7 @@ function M.request(n_alt)
   end
   local cur = api.nvim_win_get_cursor(0)
   local row, col = cur[1] - 1, cur[2]
-  local prefix, suffix, before, after, n = context(buf, row, col)
+  local prefix, suffix, before, after, n, ctx = context(buf, row, col)
   local id = rpc.new_id()
   local cfg = H.cfg
   local params = {
@@ -242,6 +250,10 @@ function M.request(n_alt)
     col = col,
     before = before,
     after = after,
+    top = ctx.top, -- context lines: above = [top, row), below = the lines after the cursor's
+    above = ctx.above,
+    below = ctx.below,
+    below_n = ctx.below_n,
     nlines = n,
     ctick = api.nvim_buf_get_changedtick(buf),
     crow = row,

@@ -38,6 +38,9 @@ static void test_fields(void) {
     CHECK(rpc_field_of_type(m, "s", 1, RPC_MAP, &v, err, sizeof err) == -1 && !strcmp(err, "'s' must be a map, got string"),
           "field: map expected (%s)", err);
     CHECK(rpc_map_get(rpc_int(&a, 1), "x") == NULL, "map_get on a non-map is NULL");
+    rpc_map_put(&a, m, "empty", rpc_arr(&a, 0));
+    CHECK(rpc_field_of_type(m, "empty", 1, RPC_MAP, &v, err, sizeof err) == 0 && rpc_map_get(v, "x") == NULL,
+          "field: an empty array stands for an empty map (Lua's {})");
     rpc_arena_free(&a);
 }
 
