@@ -112,6 +112,8 @@ function! flint#event(ev) abort
       call timer_start(0, {_ -> mode() =~# '^i' ? flint#suggest#on_change('pumdone') : 0})
     elseif a:ev ==# 'leave'
       call flint#suggest#on_leave()
+    elseif a:ev ==# 'resized'
+      call flint#suggest#redraw()
     elseif a:ev ==# 'exit'
       call flint#rpc#stop()
     elseif a:ev ==# 'start'
@@ -167,6 +169,9 @@ function! flint#statusline() abort
     return 'flint ✗'
   endif
   let pos = flint#suggest#position()
+  if !empty(pos) && has_key(flint#suggest#state(), 'error')
+    return 'flint ✗'
+  endif
   if !empty(pos)
     if pos[1] > 1
       return printf('flint %d/%d', pos[0], pos[1])
@@ -218,9 +223,17 @@ function! s:status_lines() abort
         \ 'flint: ' . (g:flint_config.enabled ? 'enabled' : 'disabled') . ', this buffer: ' . (flint#suggest#enabled_for(bufnr('')) ? 'on' : 'off'),
         \ 'server: ' . flint#rpc#status() . (flint#rpc#pid() ? ' (pid ' . flint#rpc#pid() . ')' : '') . (empty(err) ? '' : ' — ' . err),
         \ 'command: ' . join(cmd),
-        \ 'version: ' . string(get(info, 'version', '-')) . ', model: ' . string(get(info, 'model', '-')) . ', draft: ' . string(get(info, 'draft', '-')),
+        \ 'version: ' . get(info, 'version', '-') . ', model: ' . s:model_text(get(info, 'model', v:null))
+        \   . ', draft: ' . s:model_text(get(info, 'draft', v:null)),
         \ 'ghost text: inline virtual text (text properties)',
         \ ]
+endfunction
+
+function! s:model_text(m) abort
+  if type(a:m) != v:t_dict
+    return '-'
+  endif
+  return get(a:m, 'name', fnamemodify(get(a:m, 'path', '?'), ':t')) . ' (' . get(a:m, 'arch', '?') . ') ' . get(a:m, 'path', '')
 endfunction
 
 function! s:on_stats(err, result) abort

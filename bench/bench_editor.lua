@@ -140,7 +140,15 @@ local result = {
   request = summary(samples.request),
   goal = { p50_ms = 30, p95_ms = 60 },
   wall_s = math.floor(wall * 10 + 0.5) / 10,
-  server_stats = server_stats or vim.NIL,
+  server_stats = type(server_stats) == 'table' and {
+    first_chunk_ms = server_stats.first_chunk_ms,
+    total_ms = server_stats.total_ms,
+    reasons = server_stats.reasons,
+    tokens = server_stats.tokens,
+    completes = server_stats.completes,
+    cancels = server_stats.cancels,
+    superseded = server_stats.superseded,
+  } or vim.NIL,
   date = os.date('!%Y-%m-%dT%H:%M:%SZ'),
 }
 vim.fn.mkdir(H.root .. '/bench/results', 'p')

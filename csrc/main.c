@@ -15,11 +15,13 @@ typedef struct {
 static const command commands[] = {
     {"info",     cmd_info,     "info --model M: architecture, hyper-parameters and tensor types as JSON"},
     {"eval",     cmd_eval,     "eval --model M --tokens 1,2,3 --logits OUT.f32: logits of every position"},
+    {"serve",    cmd_serve,    "serve [--model M] [--framing msgpack|json] [--threads N]: the editor co-process (doc/protocol.md)"},
     {"generate", cmd_generate, "generate --model M --tokens 1,2,3 -n 32: generated token ids"},
     {"bench",    cmd_bench,    "bench --model M | --bandwidth: engine speed (JSON)"},
     {"tokenize", cmd_tokenize, "tokenize --model M [--parse-special] [--add-special] < text: token ids"},
     {"detokenize", cmd_detokenize, "detokenize --model M --tokens 1,2,3 [--special]: the text of the ids"},
     {"synth",    cmd_synth,    "synth --preset P [--layers N] --type T --out F: random-weight model of real shapes"},
+    {"scan",     cmd_scan,     "scan [--role output|context] [--filetype FT] < file: scanner findings as JSON lines"},
 };
 
 static void usage(FILE *f) {

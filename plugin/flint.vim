@@ -48,6 +48,7 @@ augroup flint
   autocmd CompleteDone * call flint#event('pumdone')
   autocmd InsertLeave,BufLeave,WinLeave * call flint#event('leave')
   autocmd ColorScheme * call flint#event('colors')
+  autocmd VimResized * call flint#event('resized')
   autocmd VimLeavePre * call flint#event('exit')
   if v:vim_did_enter
     call flint#event('start')

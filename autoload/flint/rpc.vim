@@ -178,6 +178,16 @@ function! s:on_initialize(gen, err, result) abort
   let s:info = type(a:result) == v:t_dict ? a:result : {}
   let s:status = 'running'
   call flint#rpc#log('info', 'initialized')
+  if get(s:info, 'model', v:null) is v:null
+    " the server runs without a model: say why, once
+    let why = get(s:info, 'error', 'no model')
+    let s:last_error = 'no model: ' . (type(why) == v:t_string ? why : string(why))
+    call flint#rpc#log('error', s:last_error)
+    if !get(s:, 'told_model', 0)
+      let s:told_model = 1
+      call s:tell(s:last_error, 'ErrorMsg')
+    endif
+  endif
 endfunction
 
 " Spawn the server and send initialize. Returns 1 on success.

@@ -94,6 +94,11 @@ function! s:typed(S) abort
   if strpart(first, 0, nb) !=# a:S.before || strpart(last, ccol) !=# a:S.after
     return [0, '']
   endif
+  " the context it was made for is unchanged (a change elsewhere makes it stale)
+  if (a:S.lnum > a:S.top + 1 ? getline(a:S.top + 1, a:S.lnum - 1) : []) !=# a:S.above
+        \ || (a:S.below_n ? getline(crow + 1, crow + a:S.below_n) : []) !=# a:S.below
+    return [0, '']
+  endif
   if len(lines) == 1
     if ccol < nb
       return [0, '']
@@ -112,8 +117,10 @@ function! s:typed(S) abort
 endfunction
 
 function! s:matches(a, typed) abort
+  " blanks only would be invisible, yet <Tab> would insert them
   return !empty(a:a) && !a:a.dup && !a:a.blocked && len(a:a.text) >= len(a:typed)
         \ && strpart(a:a.text, 0, len(a:typed)) ==# a:typed
+        \ && !(a:a.done && a:a.text !~# '\S')
 endfunction
 
 function! s:alt(S, i) abort
@@ -121,9 +128,18 @@ function! s:alt(S, i) abort
 endfunction
 
 " The alternative to show, switching to another that matches what was typed.
+function! s:total(S) abort
+  let n = empty(a:S.alts) ? 0 : max(map(keys(a:S.alts), 'str2nr(v:val)'))
+  return max([n, a:S.cycle_id ? a:S.cycle_base + a:S.cycle_expect : 0])
+endfunction
+
 function! s:pick(S, typed) abort
-  if s:matches(s:alt(a:S, a:S.idx), a:typed)
-    return s:alt(a:S, a:S.idx)
+  let cur = s:alt(a:S, a:S.idx)
+  if s:matches(cur, a:typed)
+    return cur
+  endif
+  if empty(cur) && a:typed ==# '' && a:S.idx <= s:total(a:S)
+    return {}   " the alternative asked for is on its way
   endif
   for i in sort(map(keys(a:S.alts), 'str2nr(v:val)'), 'n')
     let a = a:S.alts[i]
@@ -186,17 +202,22 @@ function! flint#suggest#request(n_alt) abort
   let line = getline(lnum)
   let before = strpart(line, 0, col)
   let after = strpart(line, col)
-  let above = lnum > 1 ? getline(max([1, lnum - cfg.context_lines.before]), lnum - 1) : []
+  " the prefix starts at a line rounded down to a multiple of 32, so it stays
+  " put while you type: the server keeps its prompt trimming and cache
+  let top = max([0, lnum - 1 - cfg.context_lines.before])
+  let top -= top % 32
+  let above = lnum > 1 ? getline(top + 1, lnum - 1) : []
   let below = lnum < n ? getline(lnum + 1, min([n, lnum + cfg.context_lines.after])) : []
   let id = flint#rpc#new_id()
-  let params = {'id': id, 'buf': buf, 'path': expand('%:p'), 'filetype': &filetype,
+  let params = {'id': id, 'buf': buf, 'path': expand('%:~:.'), 'filetype': &filetype,
         \ 'prefix': join(above + [before], "\n"), 'suffix': join([after] + below, "\n"),
-        \ 'n_alt': a:n_alt, 'max_tokens': cfg.max_tokens}
+        \ 'n_alt': a:n_alt, 'max_tokens': cfg.max_tokens, 'tabstop': &tabstop}
   if cfg.max_ms > 0
     let params.max_ms = cfg.max_ms
   endif
   call s:cancel(s:S)
   let S = {'id': id, 'buf': buf, 'lnum': lnum, 'col': col, 'before': before, 'after': after,
+        \ 'top': top, 'above': above, 'below': below, 'below_n': len(below),
         \ 'nlines': n, 'ctick': b:changedtick, 'crow': lnum, 'ccol': col, 'typed': '',
         \ 'single': after =~# '\S', 'alts': {}, 'expect': a:n_alt, 'idx': 1,
         \ 'finished': {}, 'sent_at': reltime(), 'cycle_id': 0, 'cycle_base': 0,
@@ -211,8 +232,20 @@ endfunction
 
 function! s:debounced(timer) abort
   let s:timer = -1
-  if empty(s:S) && s:in_insert()
-    call flint#suggest#request(1)
+  try
+    if empty(s:S) && s:in_insert()
+      call flint#suggest#request(1)
+    endif
+  catch
+    call flint#rpc#log('error', 'request: ' . v:exception . ' @ ' . v:throwpoint)
+  endtry
+endfunction
+
+" Draw again (the window changed size).
+function! flint#suggest#redraw() abort
+  if !empty(s:S)
+    let s:S.drawn = ''
+    call s:refresh()
   endif
 endfunction
 
@@ -334,6 +367,19 @@ function! s:tell_blocked(p) abort
   echohl None
 endfunction
 
+" A stream that ended with reason "error": logged, told once per message.
+function! s:tell_error(err) abort
+  let msg = 'suggestion failed: ' . (type(a:err) == v:t_string && a:err !=# '' ? a:err : 'unknown error')
+  call flint#rpc#log('warn', msg)
+  if has_key(s:blocked_told, msg)
+    return
+  endif
+  let s:blocked_told[msg] = reltime()
+  echohl WarningMsg
+  echomsg 'flint: ' . msg
+  echohl None
+endfunction
+
 function! s:trim_tail(text) abort
   return substitute(a:text, '\(\n[ \t]*\)\+$', '', '')
 endfunction
@@ -366,9 +412,11 @@ function! flint#suggest#on_chunk(p) abort
   let findings = get(a:p, 'findings', [])
   if type(findings) == v:t_list
     for f in findings
+      " offsets into the whole text of this (id, alt); a redacted secret
+      " arrives as the marker [REDACTED:<rule>]
       if type(f) == v:t_dict && get(f, 'action', '') ==# 'redact' && type(get(f, 'start', '')) == v:t_number
         let e = get(f, 'end', f.start)
-        call add(a.marks, [len(a.text) + f.start, len(a.text) + (type(e) == v:t_number ? e : f.start)])
+        call add(a.marks, [f.start, type(e) == v:t_number ? e : f.start])
       endif
     endfor
   endif
@@ -401,6 +449,8 @@ function! flint#suggest#on_chunk(p) abort
       let a.blocked = 1
       let a.text = ''
       call s:tell_blocked(a:p)
+    elseif type(reason) == v:t_string && reason ==# 'error'
+      call s:tell_error(get(a:p, 'error', ''))
     endif
     let S.finished[id] = 1
   endif
@@ -412,6 +462,10 @@ function! flint#suggest#on_chunk(p) abort
         let a.dup = 1
       endif
     endfor
+    " the one asked for repeats an earlier one: show the next instead
+    if (a.dup || a.text ==# '') && S.idx == k && k < s:total(S)
+      let S.idx = k + 1
+    endif
   endif
   " cut short here: stop the server's work when every alternative is complete
   if !has_key(S.finished, id)
@@ -453,7 +507,9 @@ function! flint#suggest#visible_text() abort
     return ''
   endif
   let a = s:pick(S, typed)
-  return empty(a) ? '' : strpart(a.text, len(typed))
+  let rest = empty(a) ? '' : strpart(a.text, len(typed))
+  " nothing visible (blanks only so far): nothing to accept, keys fall back
+  return rest =~# '\S' ? rest : ''
 endfunction
 
 function! s:class(c) abort
@@ -564,7 +620,7 @@ function! flint#suggest#cycle(dir) abort
     call s:refresh()
     return 1
   endif
-  let total = max([max(map(keys(S.alts), 'str2nr(v:val)')), S.cycle_id ? S.cycle_base + S.cycle_expect : 0])
+  let total = s:total(S)
   if total <= 1
     return 1
   endif
@@ -599,7 +655,5 @@ function! flint#suggest#position() abort
   if empty(s:S)
     return []
   endif
-  let total = max([len(s:S.alts) ? max(map(keys(s:S.alts), 'str2nr(v:val)')) : 0,
-        \ s:S.cycle_id ? s:S.cycle_base + s:S.cycle_expect : 0])
-  return [s:S.idx, total]
+  return [s:S.idx, s:total(s:S)]
 endfunction

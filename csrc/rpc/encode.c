@@ -54,8 +54,8 @@ static void mp_val_or_empty_map(msgpack_packer *pk, const rpc_val *v) {
 
 /* A JSON string of s; repairs ill-formed UTF-8. NULL when out of memory. */
 static json_t *js_str(const char *s, size_t len) {
-    json_t *j = json_stringn(s, len);
-    if (j) return j;
+    if (rpc_utf8_valid(s, len)) return json_stringn(s, len);
+    json_t *j = NULL;
     rpc_buf fixed = {0};
     if (!rpc_utf8_repair(&fixed, s, len)) j = json_stringn(fixed.data ? fixed.data : "", fixed.len);
     rpc_buf_free(&fixed);

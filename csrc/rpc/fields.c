@@ -46,20 +46,15 @@ int rpc_field_int(const rpc_val *map, const char *key, int required, int64_t lo,
     return 0;
 }
 
-int rpc_field_bool(const rpc_val *map, const char *key, int required, int *out, char *err, size_t errlen) {
-    int rc;
-    const rpc_val *v = field(map, key, required, &rc, err, errlen);
-    if (!v) return rc;
-    if (v->type != RPC_BOOL) return wrong_type(key, "a boolean", v, err, errlen);
-    *out = v->u.b;
-    return 0;
-}
-
 int rpc_field_of_type(const rpc_val *map, const char *key, int required, rpc_type type, const rpc_val **out,
                       char *err, size_t errlen) {
     int rc;
     const rpc_val *v = field(map, key, required, &rc, err, errlen);
     if (!v) return rc;
+    if (type == RPC_MAP && v->type == RPC_ARR && !v->u.arr.n) { /* Lua's {} */
+        *out = v;
+        return 0;
+    }
     if (v->type != type)
         return fl_seterr(err, errlen, "'%s' must be %s %s, got %s", key, type == RPC_ARR ? "an" : "a",
                          rpc_type_name(type), rpc_type_name(v->type));

@@ -7,9 +7,11 @@
 
 #include "rpc/rpc.h"
 
-/* Deepest nesting of arrays/maps a message may have (msgpack-c's own
- * parser stops at 32). */
-#define RPC_MAX_DEPTH 32
+/* Deepest nesting of arrays/maps a message may have. flint's messages
+ * need 4; msgpack-c's parser stops at 32, and a reply wraps a value in at
+ * most 4 more levels, so anything accepted can also be echoed to a
+ * msgpack-c client. */
+#define RPC_MAX_DEPTH 16
 
 /* ---- frame scanners: where does the current message end? -------------- */
 

@@ -39,8 +39,6 @@ void rpc_reader_free(rpc_reader *r) {
 
 rpc_framing rpc_reader_framing(const rpc_reader *r) { return r->framing; }
 
-size_t rpc_reader_pending(const rpc_reader *r) { return r->state == R_MSG ? r->buf.len : 0; }
-
 void rpc_reader_get_stats(const rpc_reader *r, rpc_reader_stats *st) { *st = r->st; }
 
 static int is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }

@@ -95,12 +95,13 @@ const rpc_val *rpc_map_get(const rpc_val *map, const char *key);
  * required (the output is left untouched), and -1 with err set ("'prefix'
  * must be a string, got integer", "'max_tokens' must be in [1, 4096]",
  * "missing 'buf'"). Integers accept floats with an exact integral value
- * (Lua numbers); strings accept msgpack str and bin. */
+ * (Lua numbers); strings accept msgpack str and bin; where a map is asked
+ * for, an empty array is accepted as an empty map (Lua's {}), and
+ * rpc_map_get() finds nothing in it. */
 int rpc_field_str(const rpc_val *map, const char *key, int required, const char **s, size_t *len,
                   char *err, size_t errlen);
 int rpc_field_int(const rpc_val *map, const char *key, int required, int64_t lo, int64_t hi, int64_t *out,
                   char *err, size_t errlen);
-int rpc_field_bool(const rpc_val *map, const char *key, int required, int *out, char *err, size_t errlen);
 int rpc_field_of_type(const rpc_val *map, const char *key, int required, rpc_type type, const rpc_val **out,
                       char *err, size_t errlen);
 
@@ -108,10 +109,6 @@ int rpc_field_of_type(const rpc_val *map, const char *key, int required, rpc_typ
 
 /* 1 if s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
 int rpc_utf8_valid(const char *s, size_t len);
-
-/* Length of the longest prefix of s[0..len) that does not end inside a
- * UTF-8 sequence that could still be completed by more bytes. */
-size_t rpc_utf8_complete_len(const char *s, size_t len);
 
 /* ---- messages --------------------------------------------------------- */
 
@@ -166,9 +163,6 @@ rpc_framing rpc_reader_framing(const rpc_reader *r);
  * and every problem, in stream order. Returns 0, or -1 when out of memory (the
  * bytes of the message being read are then lost and reported). */
 int rpc_reader_feed(rpc_reader *r, const void *data, size_t len, const rpc_reader_cb *cb, void *ud);
-
-/* Bytes of an unfinished message still buffered (0 between messages). */
-size_t rpc_reader_pending(const rpc_reader *r);
 
 void rpc_reader_get_stats(const rpc_reader *r, rpc_reader_stats *st);
 

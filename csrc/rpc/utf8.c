@@ -35,18 +35,6 @@ int rpc_utf8_valid(const char *s, size_t len) {
     return 1;
 }
 
-size_t rpc_utf8_complete_len(const char *s, size_t len) {
-    const unsigned char *p = (const unsigned char *)s;
-    /* A sequence is at most 4 bytes: only the last 3 bytes can be an
-     * unfinished one. */
-    size_t start = len > 3 ? len - 3 : 0;
-    for (size_t i = start; i < len; i++) {
-        if ((p[i] & 0xc0) == 0x80) continue;
-        if (rpc_utf8_seq(p + i, len - i) < 0) return i;
-    }
-    return len;
-}
-
 /* Bytes of the maximal subpart at s (the longest prefix of a well-formed
  * sequence, at least 1): they become one U+FFFD, as the Unicode standard
  * recommends. */

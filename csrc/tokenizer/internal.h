@@ -70,7 +70,13 @@ typedef struct {
     tok_arena keys;     /* word bytes */
     int32_t *ids;       /* concatenated results */
     size_t n_ids, cap_ids;
-    struct tok_wslot { uint32_t hash, off, len, first, count; } *slot;
+    /* one cache line per word: short keys and results live in the slot itself */
+    struct tok_wslot {
+        uint32_t hash;
+        uint16_t len, count;                                /* len == UINT16_MAX: empty */
+        union { char in[24]; uint32_t off; } key;           /* inline when len <= 24 */
+        union { int32_t in[8]; uint32_t first; } ids;       /* inline when count <= 8 */
+    } *slot;
     size_t cap, n;
 } tok_wcache;
 

@@ -144,19 +144,25 @@ void tok_pmap_free(tok_pmap *m) {
 
 /* ---- word cache ---- */
 
-/* Bounds: at most 64k words of up to 256 bytes, 1M cached ids, 4 MiB of word bytes. */
-#define WCACHE_MAX_WORDS (1u << 16)
+/* Bounds: at most 32k words of up to 256 bytes, 1M cached ids, 4 MiB of word bytes. */
+#define WCACHE_MAX_WORDS (1u << 15)
 #define WCACHE_MAX_WORD  256
 #define WCACHE_MAX_IDS   (1u << 20)
+#define KEY_INLINE (sizeof ((struct tok_wslot *)0)->key.in)
+#define IDS_INLINE (sizeof ((struct tok_wslot *)0)->ids.in / sizeof(int32_t))
+
+static inline const char *slot_key(const tok_wcache *c, const struct tok_wslot *e) {
+    return e->len <= KEY_INLINE ? e->key.in : c->keys.p + e->key.off;
+}
 
 int tok_wcache_get(const tok_wcache *c, const char *w, size_t n, const int32_t **ids, size_t *count) {
     if (!c->cap || n > WCACHE_MAX_WORD) return 0;
     uint32_t h = tok_hash(w, n);
     for (size_t i = h & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
         const struct tok_wslot *e = &c->slot[i];
-        if (e->len == UINT32_MAX) return 0;
-        if (e->hash == h && e->len == n && (!n || !memcmp(c->keys.p + e->off, w, n))) {
-            *ids = c->ids + e->first;
+        if (e->len == UINT16_MAX) return 0;
+        if (e->hash == h && e->len == n && (!n || !memcmp(slot_key(c, e), w, n))) {
+            *ids = e->count <= IDS_INLINE ? e->ids.in : c->ids + e->ids.first;
             *count = e->count;
             return 1;
         }
@@ -167,36 +173,46 @@ static void wcache_clear(tok_wcache *c) {
     c->keys.n = 0;
     c->n_ids = 0;
     c->n = 0;
-    for (size_t i = 0; i < c->cap; i++) c->slot[i].len = UINT32_MAX;
+    for (size_t i = 0; i < c->cap; i++) c->slot[i].len = UINT16_MAX;
 }
 
 void tok_wcache_put(tok_wcache *c, const char *w, size_t n, const int32_t *ids, size_t count) {
-    if (n > WCACHE_MAX_WORD) return;
+    if (n > WCACHE_MAX_WORD || count > WCACHE_MAX_WORD) return;
     if (!c->cap) {
+        c->slot = fl_malloc_array(2 * WCACHE_MAX_WORDS, sizeof *c->slot);
+        if (!c->slot) return;
         c->cap = 2 * WCACHE_MAX_WORDS;
-        c->slot = fl_malloc_array(c->cap, sizeof *c->slot);
-        if (!c->slot) { c->cap = 0; return; }
         wcache_clear(c);
     }
-    if (count > WCACHE_MAX_WORD) return;
     if (c->n >= WCACHE_MAX_WORDS || c->n_ids + count > WCACHE_MAX_IDS || c->keys.n + n > WCACHE_MAX_IDS * 4)
         wcache_clear(c);
-    if (c->n_ids + count > c->cap_ids) {
-        size_t cap = c->cap_ids ? c->cap_ids : 4096;
-        while (cap < c->n_ids + count) cap *= 2;
-        int32_t *p = realloc(c->ids, cap * sizeof *p);
-        if (!p) return;
-        c->ids = p;
-        c->cap_ids = cap;
-    }
-    int64_t off = tok_arena_add(&c->keys, w, n);
-    if (off < 0) return;
     uint32_t h = tok_hash(w, n);
     size_t i = h & (c->cap - 1);
-    while (c->slot[i].len != UINT32_MAX) i = (i + 1) & (c->cap - 1);
-    if (count) memcpy(c->ids + c->n_ids, ids, count * sizeof *ids);
-    c->slot[i] = (struct tok_wslot){h, (uint32_t)off, (uint32_t)n, (uint32_t)c->n_ids, (uint32_t)count};
-    c->n_ids += count;
+    while (c->slot[i].len != UINT16_MAX) i = (i + 1) & (c->cap - 1);
+    struct tok_wslot e = {h, (uint16_t)n, (uint16_t)count, {{0}}, {{0}}};
+    if (n <= KEY_INLINE) {
+        if (n) memcpy(e.key.in, w, n);
+    } else {
+        int64_t off = tok_arena_add(&c->keys, w, n);
+        if (off < 0) return;
+        e.key.off = (uint32_t)off;
+    }
+    if (count <= IDS_INLINE) {
+        if (count) memcpy(e.ids.in, ids, count * sizeof *ids);
+    } else {
+        if (c->n_ids + count > c->cap_ids) {
+            size_t cap = c->cap_ids ? c->cap_ids : 4096;
+            while (cap < c->n_ids + count) cap *= 2;
+            int32_t *p = realloc(c->ids, cap * sizeof *p);
+            if (!p) return;
+            c->ids = p;
+            c->cap_ids = cap;
+        }
+        memcpy(c->ids + c->n_ids, ids, count * sizeof *ids);
+        e.ids.first = (uint32_t)c->n_ids;
+        c->n_ids += count;
+    }
+    c->slot[i] = e;
     c->n++;
 }
 

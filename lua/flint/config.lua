@@ -77,7 +77,10 @@ what is shown is what gets inserted.]],
     default = { before = 100, after = 30 },
     type = 'table',
     help = [[How many lines above and below the cursor are sent as the prompt's
-prefix and suffix.]],
+prefix and suffix. The prefix starts at a line number rounded down to
+a multiple of 32 (so up to 31 more lines are sent): it then stays the
+same while you type, and the server can reuse its prompt cache. The
+server trims both to the model's context.]],
     show = '{ before = 100, after = 30 }',
   },
   {

@@ -79,12 +79,32 @@ function M.check()
       if x == nil or x == vim.NIL then
         return '-'
       end
-      return type(x) == 'table' and vim.inspect(x, { newline = ' ', indent = '' }) or tostring(x)
+      if type(x) == 'table' then
+        return vim.inspect(x, {
+          newline = ' ',
+          indent = '',
+          process = function(item, path)
+            if path[#path] ~= vim.inspect.METATABLE then
+              return item
+            end
+          end,
+        })
+      end
+      return tostring(x)
     end
     ok(('server running (pid %s), version %s'):format(s(rpc.pid), s(i.version)))
-    ok('model loaded: ' .. s(i.model))
-    info('draft model: ' .. s(i.draft))
-    info('capabilities: ' .. s(i.capabilities))
+    local m = i.model
+    if type(m) == 'table' then
+      ok(('model loaded: %s (%s, %s tokens of context, FIM format %s) from %s'):format(
+        s(m.name), s(m.arch), s(m.n_ctx), s(m.fim), s(m.path)))
+    else
+      err('no model loaded: ' .. s(i.error), { 'set the model option, or see models/README.md' })
+    end
+    local d = i.draft
+    info('draft model: ' .. (type(d) == 'table' and (s(d.path) .. ' (' .. s(d.arch) .. ')') or 'none'))
+    local caps = type(i.capabilities) == 'table' and i.capabilities or {}
+    info(('server capabilities: methods %s; up to %s alternatives per request; scanner %s'):format(
+      type(caps.methods) == 'table' and table.concat(caps.methods, ', ') or '-', s(caps.n_alt_max), s(caps.scanner)))
   else
     err(('server not running (%s): %s'):format(rpc.status, tostring(rpc.last_error)), { 'see :Flint log' })
   end

@@ -98,6 +98,9 @@ function H.setup_autocmds()
   au({ 'InsertLeave', 'BufLeave', 'WinLeave' }, 'flint: clear the suggestion', function()
     suggest.on_insert_leave()
   end)
+  au({ 'VimResized', 'WinScrolled' }, 'flint: redraw for the new window size', function()
+    suggest.redraw()
+  end)
   au('ColorScheme', 'flint: default highlight groups', function()
     render.setup_highlights()
   end)
@@ -313,6 +316,9 @@ function M.statusline()
     return 'flint ✗'
   end
   local idx, total, S = suggest.position()
+  if S and S.error then
+    return 'flint ✗'
+  end
   if S then
     if total > 1 then
       return ('flint %d/%d'):format(idx, total)

@@ -330,6 +330,17 @@ function M.start()
     M.info = result
     M.status = 'running'
     M.log('info', 'initialized')
+    local model = type(result) == 'table' and result.model
+    if model == nil or model == vim.NIL then
+      -- the server runs without a model: say why, once
+      local why = type(result) == 'table' and plain(result.error) or 'no model'
+      M.last_error = 'no model: ' .. tostring(why)
+      M.log('error', M.last_error)
+      if not H.told_model then
+        H.told_model = true
+        notify_user(M.last_error, vim.log.levels.ERROR)
+      end
+    end
   end)
   return true
 end

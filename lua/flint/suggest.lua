@@ -115,6 +115,13 @@ local function current_typed(S)
   if first:sub(1, #S.before) ~= S.before or last:sub(ccol + 1) ~= S.after then
     return nil
   end
+  -- the context the suggestion was made for is unchanged (a change elsewhere,
+  -- e.g. by a formatter or another window, makes it stale)
+  local b = S.below_n
+  if table.concat(api.nvim_buf_get_lines(S.buf, S.top, S.row, false), '\n') ~= S.above
+    or table.concat(api.nvim_buf_get_lines(S.buf, crow + 1, crow + 1 + b, false), '\n') ~= S.below then
+    return nil
+  end
   local typed
   if #lines == 1 then
     if ccol < #S.before then
@@ -132,13 +139,27 @@ end
 
 local function alt_matches(a, typed)
   return a and not a.dup and not a.blocked and #a.text >= #typed and a.text:sub(1, #typed) == typed
+    -- blanks only would be invisible, yet <Tab> would insert them
+    and not (a.done and not a.text:find('%S'))
 end
 
 --- The alternative to show (switching to another one that matches what was
 --- typed, if the current one does not), or nil.
+local function total(S)
+  local n = table.maxn(S.alts)
+  if S.cycle_id then
+    n = math.max(n, S.cycle_base + S.cycle_expect)
+  end
+  return n
+end
+
 local function pick(S, typed)
-  if alt_matches(S.alts[S.idx], typed) then
-    return S.alts[S.idx]
+  local cur = S.alts[S.idx]
+  if alt_matches(cur, typed) then
+    return cur
+  end
+  if cur == nil and typed == '' and S.idx <= total(S) then
+    return nil -- the alternative asked for is on its way: show it when it comes
   end
   for i = 1, table.maxn(S.alts) do
     local a = S.alts[i]
@@ -179,14 +200,19 @@ local function context(buf, row, col)
   local cfg = H.cfg
   local n = api.nvim_buf_line_count(buf)
   local line = api.nvim_buf_get_lines(buf, row, row + 1, false)[1] or ''
+  -- The prefix starts at a line number rounded down to a multiple of 32, so it
+  -- stays put while you type (also across new lines): the server keeps its
+  -- trimming of the prefix and its prompt cache.
   local top = math.max(0, row - cfg.context_lines.before)
+  top = top - top % 32
   local bot = math.min(n, row + 1 + cfg.context_lines.after)
   local above = api.nvim_buf_get_lines(buf, top, row, false)
   local below = api.nvim_buf_get_lines(buf, row + 1, bot, false)
   local before, after = line:sub(1, col), line:sub(col + 1)
+  local ctx = { top = top, above = table.concat(above, '\n'), below = table.concat(below, '\n'), below_n = #below }
   above[#above + 1] = before
   table.insert(below, 1, after)
-  return table.concat(above, '\n'), table.concat(below, '\n'), before, after, n
+  return table.concat(above, '\n'), table.concat(below, '\n'), before, after, n, ctx
 end
 
 --- Send a complete request for the cursor position now. n_alt: alternatives.
@@ -201,18 +227,19 @@ function M.request(n_alt)
   end
   local cur = api.nvim_win_get_cursor(0)
   local row, col = cur[1] - 1, cur[2]
-  local prefix, suffix, before, after, n = context(buf, row, col)
+  local prefix, suffix, before, after, n, ctx = context(buf, row, col)
   local id = rpc.new_id()
   local cfg = H.cfg
   local params = {
     id = id,
     buf = buf,
-    path = api.nvim_buf_get_name(buf),
+    path = vim.fn.fnamemodify(api.nvim_buf_get_name(buf), ':~:.'),
     filetype = api.nvim_buf_get_option(buf, 'filetype'),
     prefix = prefix,
     suffix = suffix,
     n_alt = n_alt or 1,
     max_tokens = cfg.max_tokens,
+    tabstop = api.nvim_buf_get_option(buf, 'tabstop'),
   }
   if cfg.max_ms > 0 then
     params.max_ms = cfg.max_ms
@@ -225,6 +252,10 @@ function M.request(n_alt)
     col = col,
     before = before,
     after = after,
+    top = ctx.top, -- context lines: above = [top, row), below = the lines after the cursor's
+    above = ctx.above,
+    below = ctx.below,
+    below_n = ctx.below_n,
     nlines = n,
     ctick = api.nvim_buf_get_changedtick(buf),
     crow = row,
@@ -368,6 +399,15 @@ function M.on_change(ev)
   schedule_request()
 end
 
+--- Draw again (the window changed size: overlay rows and wrapped virtual
+--- lines depend on its width).
+function M.redraw()
+  if H.S then
+    H.S.drawn = nil
+    refresh()
+  end
+end
+
 function M.on_insert_leave()
   M.clear()
   H.key_at = nil
@@ -386,6 +426,18 @@ local function tell_blocked(p)
   rpc.log('warn', msg)
   local t = H.blocked_told[msg]
   if t and now_ms() - t < 60000 then
+    return
+  end
+  H.blocked_told[msg] = now_ms()
+  vim.notify('flint: ' .. msg, vim.log.levels.WARN)
+end
+
+--- A stream that ended with reason "error" (e.g. the prompt does not fit):
+--- logged, and told once per distinct message.
+local function tell_error(err)
+  local msg = 'suggestion failed: ' .. tostring(err or 'unknown error')
+  rpc.log('warn', msg)
+  if H.blocked_told[msg] then
     return
   end
   H.blocked_told[msg] = now_ms()
@@ -434,9 +486,11 @@ function M.on_chunk(p)
   local findings = plain(p.findings)
   if type(findings) == 'table' then
     for _, f in ipairs(findings) do
+      -- offsets into the whole text of this (id, alt) (doc/protocol.md);
+      -- a redacted secret arrives as the marker [REDACTED:<rule>]
       if type(f) == 'table' and plain(f.action) == 'redact' and type(plain(f.start)) == 'number' then
-        local s, e = f.start, plain(f['end']) or f.start
-        a.marks[#a.marks + 1] = { #a.text + s, #a.text + e }
+        local e = plain(f['end'])
+        a.marks[#a.marks + 1] = { f.start, type(e) == 'number' and e or f.start }
       end
     end
   end
@@ -465,6 +519,8 @@ function M.on_chunk(p)
       a.blocked = true
       a.text = ''
       tell_blocked(p)
+    elseif plain(p.reason) == 'error' then
+      tell_error(plain(p.error))
     end
   end
   if a.done then
@@ -475,6 +531,10 @@ function M.on_chunk(p)
       if b and b.done and b.text == a.text then
         a.dup = true
       end
+    end
+    -- the one asked for repeats an earlier one: show the next instead
+    if (a.dup or a.text == '') and S.idx == k and k < total(S) then
+      S.idx = k + 1
     end
   end
   if plain(p.done) then
@@ -524,7 +584,8 @@ function M.visible_text()
     return nil
   end
   local rest = a.text:sub(#typed + 1)
-  return rest ~= '' and rest or nil
+  -- nothing visible (blanks only so far): nothing to accept, keys fall back
+  return rest:find('%S') and rest or nil
 end
 
 function M.is_visible()
@@ -646,16 +707,13 @@ function M.cycle(dir)
     return true
   end
   -- Move among the alternatives that match what was typed.
-  local total = table.maxn(S.alts)
-  if S.cycle_id then
-    total = math.max(total, S.cycle_base + S.cycle_expect)
-  end
-  if total <= 1 then
+  local n = total(S)
+  if n <= 1 then
     return true
   end
   local i = S.idx
-  for _ = 1, total do
-    i = ((i - 1 + dir) % total) + 1
+  for _ = 1, n do
+    i = ((i - 1 + dir) % n) + 1
     local a = S.alts[i]
     if a == nil or alt_matches(a, typed) and (a.text ~= typed or not a.done) then
       break
@@ -692,11 +750,7 @@ function M.position()
   if not S then
     return nil
   end
-  local total = table.maxn(S.alts)
-  if S.cycle_id then
-    total = math.max(total, S.cycle_base + S.cycle_expect)
-  end
-  return S.idx, total, S
+  return S.idx, total(S), S
 end
 
 function M.state()

@@ -40,6 +40,12 @@ typedef struct {
     json_t *raw;             /* owns everything above */
 } sc_msg;
 
+/* The string value of v, "" when v is not a string. */
+static inline const char *sc_str(json_t *v) {
+    const char *s = json_string_value(v);
+    return s ? s : "";
+}
+
 static inline double sc_now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -318,11 +324,16 @@ static inline json_t *sc_call(sc_client *c, long long id, const char *method, js
 }
 
 /* Reads until every alt of job id has its final chunk; appends chunk params
- * to chunks (and other notifications to it too, marked by "method").
- * Returns the number of final chunks seen for id. */
+ * to chunks (and other notifications to it too, marked by "method"). Final
+ * chunks already in chunks count. Returns the number of final chunks of id. */
 static inline int sc_collect(sc_client *c, long long id, int n_alt, json_t *chunks, int timeout_ms) {
     double deadline = sc_now_ms() + timeout_ms;
     int finals = 0;
+    size_t k;
+    json_t *q;
+    json_array_foreach(chunks, k, q)
+        finals += !strcmp(sc_str(json_object_get(q, "method")), "chunk") && json_integer_value(json_object_get(q, "id")) == id &&
+                  json_is_true(json_object_get(q, "done"));
     while (finals < n_alt) {
         int left = (int)(deadline - sc_now_ms());
         sc_msg m;

@@ -198,7 +198,10 @@ static void prompt(const scan_rules *r) {
         int n = kind_hits(r, SCAN_ROLE_CONTEXT, NULL, str(o, "text"), SCAN_KIND_PROMPT, NULL);
         int inj = !strcmp(str(o, "label"), "injection");
         char key[96];
-        snprintf(key, sizeof key, "%s: %.48s", inj ? "injection" : "benign", str(o, "source"));
+        const char *from = str(o, "source");
+        int cut = !strncmp(from, "local file ", 11) ? 25 : (int)strcspn(from, ":");
+        if (cut > 48) cut = 48;
+        snprintf(key, sizeof key, "%s: %.*s", inj ? "injection" : "benign", cut, from);
         count(&src, key, n > 0);
         if (inj) { ih += n > 0; it++; } else { bf += n > 0; bt++; }
         if (verbose && (n > 0) != inj) NOTE("prompt %s %s", inj ? "miss" : "false positive", str(o, "id"));

@@ -37,14 +37,14 @@ static int raw_then(sc_client *c, const char *line, sc_msg *m) {
 static void test_flow(sc_client *c) {
     json_t *r = sc_call(c, next_id++, "initialize", json_pack("{s:s, s:s}", "client", "vim", "client_version", "9.0"),
                         NULL, NULL, T);
-    CHECK(r && !strcmp(json_string_value(json_object_get(json_object_get(r, "capabilities"), "framing")), "json"),
+    CHECK(r && !strcmp(sc_str(json_object_get(json_object_get(r, "capabilities"), "framing")), "json"),
           "json: framing detected from '[' and reported by initialize");
     json_decref(r);
     json_t *chunks = json_array();
     long long id = start(c, params(1, "x", 40), chunks);
     int finals = sc_collect(c, id, 1, chunks, T);
     json_t *first = json_array_get(chunks, 0);
-    CHECK(finals == 1 && first && !strcmp(json_string_value(json_object_get(first, "method")), "chunk"),
+    CHECK(finals == 1 && first && !strcmp(sc_str(json_object_get(first, "method")), "chunk"),
           "json: chunks arrive as [0, {\"method\": \"chunk\", \"params\": ...}]");
     CHECK(strlen(sc_text(chunks, id, 0)) > 0 && json_object_get(sc_final(chunks, id, 0), "stats"),
           "json: streamed text and a final chunk with stats");
@@ -79,11 +79,11 @@ static void test_bad(sc_client *c) {
     sc_msg m;
     json_t *err = NULL;
     json_t *r = sc_call(c, next_id++, "complete", json_pack("{s:i, s:i}", "buf", 1, "prefix", 5), &err, NULL, T);
-    CHECK(!r && err && !strcmp(json_string_value(err), "complete: 'prefix' must be a string, got integer"),
+    CHECK(!r && err && !strcmp(sc_str(err), "complete: 'prefix' must be a string, got integer"),
           "json: a wrongly typed field is an error naming it");
     json_decref(err);
     r = sc_call(c, next_id++, "frobnicate", json_object(), &err, NULL, T);
-    CHECK(!r && err && !strcmp(json_string_value(err), "unknown method 'frobnicate'"), "json: unknown method");
+    CHECK(!r && err && !strcmp(sc_str(err), "unknown method 'frobnicate'"), "json: unknown method");
     json_decref(err);
     r = sc_call(c, next_id++, "complete", json_pack("{s:s, s:s}", "buf", "b", "prefix", "x"), &err, NULL, T);
     long long sid = r ? json_integer_value(json_object_get(r, "id")) : -1;
@@ -92,15 +92,15 @@ static void test_bad(sc_client *c) {
     json_decref(chunks);
     json_decref(r);
     if (raw_then(c, "[50, {\"method\": }]\n", &m))
-        CHECK(m.kind == 'r' && m.id == 50 && m.error && strstr(json_string_value(m.error), "malformed JSON"),
+        CHECK(m.kind == 'r' && m.id == 50 && m.error && strstr(sc_str(m.error), "malformed JSON"),
               "json: malformed JSON with a readable id is answered with an error");
     sc_msg_free(&m);
     if (raw_then(c, "this is not json\n", &m))
-        CHECK(m.kind == 'n' && !strcmp(m.method, "log") && strstr(json_string_value(json_object_get(m.params, "message")), "bad message"),
+        CHECK(m.kind == 'n' && !strcmp(m.method, "log") && strstr(sc_str(json_object_get(m.params, "message")), "bad message"),
               "json: garbage gets a log notification");
     sc_msg_free(&m);
     if (raw_then(c, "[51, {\"method\": \"stats\", \"params\": [1, 2]}]\n", &m))
-        CHECK(m.kind == 'r' && m.id == 51 && m.error && strstr(json_string_value(m.error), "params must be"),
+        CHECK(m.kind == 'r' && m.id == 51 && m.error && strstr(sc_str(m.error), "params must be"),
               "json: params that are not an object are refused");
     sc_msg_free(&m);
     /* oversized: the cap is 64 KiB in this server */
@@ -110,7 +110,7 @@ static void test_bad(sc_client *c) {
     memset(line + n, 'a', big);
     strcpy(line + n + big, "\"}}]\n");
     if (raw_then(c, line, &m))
-        CHECK(m.kind == 'r' && m.id == 52 && strstr(json_string_value(m.error), "cap"), "json: an oversized message is refused by id");
+        CHECK(m.kind == 'r' && m.id == 52 && strstr(sc_str(m.error), "cap"), "json: an oversized message is refused by id");
     sc_msg_free(&m);
     free(line);
     r = sc_call(c, next_id++, "stats", json_object(), NULL, NULL, T);

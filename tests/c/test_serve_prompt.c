@@ -216,8 +216,9 @@ static void test_chat(void) {
           "chat: a vocabulary without ChatML tokens is refused");
     tok_free(m.vocab);
     const char *flint = "tests/fixtures/vocab-flint/flint-coder.vocab.gguf";
+    if (access(flint, R_OK)) flint = "models/flint-coder-moe.Q8_0.gguf";
     if (access(flint, R_OK)) {
-        CHECK(1, "chat: flint-coder vocabulary not shipped yet; ChatML bytes checked by test_serve_model");
+        CHECK(1, "chat: no flint-coder vocabulary here; ChatML prompt bytes not checked");
         return;
     }
     load(&m, flint, "flint-coder-moe", SRV_FIM_AUTO);

@@ -93,6 +93,8 @@ int main(void) {
     fence_case("unfenced reply kept whole", "x = 2\n", 1, "x = 2\n", 0);
     fence_case("backticks inside the code are kept", "```md\na ``` b\n``x``\n```", 0, "a ``` b\n``x``", 1);
     fence_case("empty reply", "```lua\n```", 0, "", 1);
+    fence_case("reply cut after the opening fence", "```\n", 1, "", 0);
+    fence_case("reply cut inside the opening fence", "```py", 1, "", 0);
     CHECK(srv_indent_cols("\t  x", 4, 8) == 10 && srv_indent_cols("    ", 4, 8) == 4 && srv_indent_cols("x", 1, 8) == 0,
           "indent columns: tabs to the tab stop, spaces count one");
     return tap_done();

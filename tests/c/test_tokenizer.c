@@ -182,6 +182,19 @@ static void flint_coder(void) {
     vocab_cases("tests/fixtures/vocab-flint", "flint-coder.vocab.gguf");
     tok_vocab *v;
     if (!CHECK(tok_load_file(path, &v, err, sizeof err) == 0, "flint-coder loads")) return;
+    const tok_specials *sp = tok_special_ids(v);
+    int32_t im_start = tok_find(v, "<|im_start|>", 12), im_end = tok_find(v, "<|im_end|>", 10);
+    CHECK(sp->bos == sp->eos && sp->eos >= 0 && sp->fim_pre >= 0 && sp->fim_suf >= 0 && sp->fim_mid >= 0 &&
+          sp->fim_pad >= 0 && sp->fim_rep >= 0 && sp->fim_sep >= 0, "flint-coder: BOS/EOS and the six FIM ids");
+    CHECK(im_start >= 0 && sp->im_start == im_start && sp->im_end == im_end && tok_is_eog(v, im_end) &&
+          tok_is_eog(v, sp->eos) && !tok_is_eog(v, sp->fim_pre), "flint-coder: ChatML ids, <|im_end|> ends generation");
+    CHECK(tok_chat_template(v, NULL) && strstr(tok_chat_template(v, NULL), "<|im_start|>"), "flint-coder: ChatML template");
+    tok_ids fim = {0};
+    const char *prompt = "<|fim_prefix|>def f(x):\n    return <|fim_suffix|>\n<|fim_middle|>";
+    tok_tokenize(v, prompt, strlen(prompt), TOK_PARSE_SPECIAL, &fim);
+    CHECK(fim.n > 3 && fim.v[0] == sp->fim_pre && fim.v[fim.n - 1] == sp->fim_mid && !tok_add_bos(v),
+          "flint-coder: a FIM prompt parses to its control ids (%zu tokens)", fim.n);
+    tok_ids_free(&fim);
     static const char *const files[] = {"csrc/tokenizer/tok_pretok.c", "csrc/tokenizer/tokenizer.h",
                                         "tests/fixtures/tokenizer/gen_pretok.py", "tests/fixtures/vocab/README.md"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {

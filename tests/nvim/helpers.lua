@@ -272,7 +272,7 @@ function H.test(name, fn, opts)
     H.failed = H.failed + 1
     out('not ok - ' .. H.tag .. name)
     for l in tostring(err):gmatch('[^\n]+') do
-      out('#   ' .. l)
+      out('#   ' .. vim.fn.strtrans(l))
     end
   end
 end

@@ -125,7 +125,12 @@ test('doc/flint.txt options section is generated from config.lua', function(c)
   local s = table.concat(doc, '\n')
   local gen = table.concat(lines, '\n')
   truthy(s:find(gen, 1, true), 'the OPTIONS section matches require("flint.config").help_lines()')
-  c:cmd('helptags ' .. H.root .. '/doc')
+  -- tags in a scratch copy (the repository's doc/ stays as it is)
+  local tmp = vim.fn.tempname()
+  vim.fn.mkdir(tmp .. '/doc', 'p')
+  vim.fn.writefile(doc, tmp .. '/doc/flint.txt')
+  c:cmd('set rtp^=' .. tmp)
+  c:cmd('helptags ' .. tmp .. '/doc')
   c:cmd('help flint')
   eq('help', c:eval('&buftype'), ':help flint opens')
   for _, tag in ipairs({ 'flint-maps', ':Flint', 'flint-option-debounce', 'g:flint_enabled', 'FlintSuggestion', 'flint#statusline()' }) do
@@ -141,17 +146,23 @@ test('a redacted secret shows as a marked range inside the ghost text', function
     return x:lua("local S = require('flint.suggest').state(); return S and S.id")
   end, 3000)
   truthy(id, 'a request')
-  -- the server's redaction, as it arrives on the wire
+  -- the server's redaction, as it arrives on the wire: the marker replaces
+  -- the secret; finding offsets are into the whole text of (id, alt)
   c:lua([[
     local id = ...
     local S = require('flint.suggest').state()
     S.alts = {}
-    require('flint.rpc').on_notify('chunk', { id = id, alt = 0, text = '"«redacted»"', done = true, reason = 'stop',
-      findings = { { rule = 'generic-api-key', kind = 'secret', severity = 'high', action = 'redact', start = 1, ['end'] = 13, message = 'API key' } } })
+    local rpc = require('flint.rpc')
+    rpc.on_notify('chunk', { id = id, alt = 0, text = 'x = "', done = false })
+    rpc.on_notify('chunk', { id = id, alt = 0, text = '[REDACTED:generic-api-key]"', done = true, reason = 'stop',
+      findings = { { rule = 'generic-api-key', kind = 'secret', severity = 'high', action = 'redact', start = 5, ['end'] = 31, message = 'API key' } } })
   ]], id)
   local g = truthy(c:ghost(), 'ghost text')
+  eq('FlintSuggestion', g.chunks[1][2], 'plain part: ' .. vim.inspect(g.chunks))
+  eq('x = "', g.chunks[1][1], 'plain text')
   eq('FlintRedacted', g.chunks[2][2], 'marked chunk: ' .. vim.inspect(g.chunks))
-  eq('«redacted»', g.chunks[2][1], 'marked text')
+  eq('[REDACTED:generic-api-key]', g.chunks[2][1], 'marked text')
+  eq('"', g.chunks[3][1], 'after the mark')
 end)
 
 test('a blocked suggestion shows its reason once and no ghost text', function(c)

@@ -11,7 +11,8 @@ local function alts(c)
       local a = S.alts[i]
       t[i] = a and { text = a.text, done = a.done, dup = a.dup or false, blocked = a.blocked or false } or vim.NIL
     end
-    return { idx = S.idx, alts = t, cycle = S.cycle_id ~= nil, expect = S.cycle_expect }
+    local vis = require('flint.suggest').visible_text() -- may move idx: read it first
+    return { idx = S.idx, alts = t, cycle = S.cycle_id ~= nil, expect = S.cycle_expect, visible = vis }
   ]])
 end
 
@@ -56,10 +57,21 @@ test('next/previous cycle through the alternatives; accept takes the shown one',
   local s = truthy(c:wait(all_done, 15000), 'alternatives')
   -- the kept suggestion is alternative 1
   eq(first, s.alts[1].text, 'alternative 1 is the suggestion shown before')
+  -- one press shows a different one (the greedy repeat of 1 is skipped)
+  local other = false
+  for i, a in pairs(s.alts) do
+    if i > 1 and a ~= vim.NIL and not a.dup and a.text ~= '' and a.text ~= first then
+      other = true
+    end
+  end
+  if other then
+    local vis = c:visible()
+    truthy(vis ~= first, 'next shows another alternative, not the same text again')
+  end
   local seen = {}
   for _ = 1, 5 do
     local st = alts(c)
-    local vis = c:visible()
+    local vis = st.visible
     local a = st.alts[st.idx]
     if vis then
       eq(a.text, vis, 'shown text is alternative ' .. st.idx)

@@ -52,7 +52,7 @@ function! Spawn(...) abort
   call writefile(cmds, init)
   let file = tempname() . '.' . get(opts, 'ext', 'py')
   call writefile(get(opts, 'lines', ['']), file)
-  let cmd = printf('env TERM=xterm-256color FLINT_STATE=%s vim -N -u NONE -i NONE -n -S %s -S %s %s',
+  let cmd = printf('env TERM=xterm-256color FLINT_STATE=%s vim -N -u NONE -i NONE -n --cmd "source %s" -S %s %s',
         \ c.state, init, g:root . '/tests/vim/child.vim', file)
   call Tmux(printf('-f /dev/null new-session -d -s %s -x 100 -y 30 %s', c.name, shellescape(cmd)))
   let c.file = file
@@ -168,10 +168,10 @@ function! Test(name, Fn, ...) abort
   catch
     let g:failed += 1
     call Out('not ok - ' . g:tag . a:name)
-    call Out('#   ' . v:exception)
+    call Out('#   ' . strtrans(v:exception))
     call Out('#   ' . v:throwpoint)
     for l in Screen()
-      call Out('#   | ' . l)
+      call Out('#   | ' . strtrans(l))
     endfor
   finally
     silent! call Stop()

@@ -1,0 +1,1101 @@
+/* inject_eval.c — expression evaluation over abstract values.
+ *
+ * A forgiving precedence parser over one statement's tokens. Every
+ * expression becomes an aval: where its data comes from (literal, unknown,
+ * user input), whether it was built by concatenation or formatting, what it
+ * was sanitised for, and constant payloads when known (numbers, strings,
+ * list/map models) so constant branches and container tricks fold. Calls
+ * are classified by the tables: sources, sanitisers, string builders,
+ * container methods, sinks (checked here) and user functions (evaluated, or
+ * left unresolved until their definition arrives).
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scan/inject_int.h"
+
+#define MAXARGS 16
+
+static const tok *peek(inj_ctx *c) { return c->i < c->nt ? &c->t[c->i] : NULL; }
+static int is_op(inj_ctx *c, const tok *t, const char *op) {
+    return t && t->type == T_OP && tok_is(c, t, op);
+}
+static int at_op(inj_ctx *c, const char *op) { return is_op(c, peek(c), op); }
+static int at_word(inj_ctx *c, const char *w) {
+    const tok *t = peek(c);
+    return t && t->type == T_ID && tok_is(c, t, w);
+}
+static int at_stop(inj_ctx *c) {
+    const tok *t = peek(c);
+    if (!t || t->type == T_NL) return 1;
+    return t->type == T_OP && (tok_is(c, t, ",") || tok_is(c, t, ";") || tok_is(c, t, ")") ||
+                               tok_is(c, t, "]") || tok_is(c, t, "}") || tok_is(c, t, ":") ||
+                               tok_is(c, t, "=>"));
+}
+
+/* Skips a balanced group starting at an opening bracket. */
+static void skip_group(inj_ctx *c) {
+    int d = 0;
+    while (c->i < c->nt) {
+        const tok *t = &c->t[c->i++];
+        if (t->type != T_OP) continue;
+        if (tok_is(c, t, "(") || tok_is(c, t, "[") || tok_is(c, t, "{")) d++;
+        else if (tok_is(c, t, ")") || tok_is(c, t, "]") || tok_is(c, t, "}")) {
+            if (--d <= 0) return;
+        }
+    }
+}
+
+/* ---- literals ------------------------------------------------------------ */
+
+static aval literal_num(inj_ctx *c, const tok *t) {
+    char b[40];
+    tok_text(c, t, b, sizeof b);
+    aval a = av_const();
+    a.haveint = 1;
+    a.ival = strtoll(b, NULL, 0);
+    return a;
+}
+
+aval eval_range(inj_ctx *c, size_t from, size_t to);
+
+/* Evaluates source text [a, b) (an interpolated part) as an expression. */
+static aval eval_snippet(inj_ctx *c, size_t a, size_t b) {
+    if (b <= a || b - a > 2048) return av_opaque();
+    scan_view sub = *c->v;
+    if (b < sv_end(&sub)) { sub.len = b - sub.base; sub.eof = 1; }
+    lexer lx;
+    lex_init(&lx, c->lang, a);
+    tok buf[128];
+    size_t n = 0;
+    while (n < 128 && lex_next(&lx, &sub, &buf[n])) n++;
+    const tok *st = c->t;
+    size_t snt = c->nt, si = c->i;
+    c->t = buf;
+    c->nt = n;
+    c->i = 0;
+    aval v = n ? eval_expr(c) : av_opaque();
+    c->t = st;
+    c->nt = snt;
+    c->i = si;
+    return v;
+}
+
+/* Variables named inside a PHP/shell string: "$x", "${x}", "{$x}". */
+static aval interp_dollar(inj_ctx *c, const char *s, size_t n, size_t base_off, aval acc) {
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (s[i] != '$' || (i && s[i - 1] == '\\')) continue;
+        size_t j = i + 1;
+        if (s[j] == '{' || s[j] == '(') {
+            char close = s[j] == '{' ? '}' : ')';
+            size_t k = j + 1;
+            while (k < n && s[k] != close) k++;
+            acc = av_concat(c, acc, s[j] == '(' ? av_opaque() : eval_snippet(c, base_off + j + 1, base_off + k));
+            i = k;
+            continue;
+        }
+        size_t k = j;
+        while (k < n && (isalnum((uint8_t)s[k]) || s[k] == '_' || s[k] == '@' || s[k] == '*')) k++;
+        if (k == j) continue;
+        acc = av_concat(c, acc, eval_snippet(c, base_off + i, base_off + k));
+        i = k - 1;
+    }
+    return acc;
+}
+
+/* Expressions inside {...} (Python f, JS ${}, Ruby #{}). */
+static aval interp_braces(inj_ctx *c, const char *s, size_t n, size_t base_off, int lead, aval acc) {
+    for (size_t i = 0; i < n; i++) {
+        size_t open;
+        if (lead && s[i] == lead && i + 1 < n && s[i + 1] == '{') open = i + 1;
+        else if (!lead && s[i] == '{' && !(i + 1 < n && s[i + 1] == '{')) open = i;
+        else continue;
+        if (!lead && i > 0 && s[i - 1] == '{') continue;
+        int d = 0;
+        size_t k = open;
+        for (; k < n; k++) {
+            if (s[k] == '{') d++;
+            else if (s[k] == '}' && --d == 0) break;
+        }
+        size_t end = k;
+        if (!lead) {                              /* f"{x!r:>10}" */
+            for (size_t q = open + 1; q < k; q++)
+                if (s[q] == '!' || (s[q] == ':' && s[q + 1] != ':')) { end = q; break; }
+        }
+        acc = av_concat(c, acc, eval_snippet(c, base_off + open + 1, base_off + end));
+        i = k;
+    }
+    return acc;
+}
+
+static aval literal_str(inj_ctx *c, const tok *t) {
+    size_t n = t->ilen < 4096 ? t->ilen : 4096;
+    char *s = malloc(n + 1);
+    if (!s) return av_opaque();
+    if (t->inner < c->v->base || t->inner + n > sv_end(c->v)) n = 0;
+    sv_copy(c->v, t->inner, n, s);
+    s[n] = 0;
+    aval a = av_const();
+    av_scan_literal(&a, s, n);
+    a.sid = pool_add(c, s, n);
+    a.havestr = a.sid >= 0;
+    if (sv_at(c->v, t->off) == '\'' && n == 1 && (c->lang == LANG_C || c->lang == LANG_JAVA)) {
+        a.haveint = 1;
+        a.ival = (uint8_t)s[0];
+    }
+    if (t->flags & TF_INTERP) {
+        aval parts = av_const();
+        if (c->lang == LANG_PHP || c->lang == LANG_SH || (t->flags & TF_CMD))
+            parts = interp_dollar(c, s, n, t->inner, parts);
+        if (c->lang == LANG_PY) parts = interp_braces(c, s, n, t->inner, 0, parts);
+        else if (c->lang == LANG_RUBY) parts = interp_braces(c, s, n, t->inner, '#', parts);
+        else parts = interp_braces(c, s, n, t->inner, '$', parts);
+        if (parts.src != V_CONST || parts.call >= 0) {
+            a = av_concat(c, a, parts);
+            a.havestr = 0;
+            a.sid = -1;
+        }
+    }
+    free(s);
+    if ((t->flags & TF_CMD) && c->hit) c->hit(c, K_SHELL, NULL, &a);
+    return a;
+}
+
+/* ---- verdicts -------------------------------------------------------------- */
+
+static aval resolve_one(inj_ctx *c, aval v, int final, int *pending);
+
+/* Resolves v's unresolved call if its function is known (or final). */
+static aval resolve_one(inj_ctx *c, aval v, int final, int *pending) {
+    if (v.call < 0) return v;
+    if ((size_t)v.call >= *c->ncalls) { v.call = -1; return v; }
+    callrec rec = (*c->calls)[v.call];
+    aval args[INJ_ARGS];
+    for (int k = 0; k < rec.nargs; k++) {
+        args[k] = resolve_one(c, rec.arg[k], final, pending);
+        if (*pending) return v;
+    }
+    int ok = 0;
+    aval r;
+    if (!rec.fn[0]) {                    /* a join of two unresolved parts */
+        r = av_join(c, args[0], args[1]);
+        ok = 1;
+    } else {
+        r = c->depth < 3 ? call_user(c, rec.fn, args, rec.nargs, &ok) : av_opaque();
+    }
+    if (!ok) {
+        if (!final) { *pending = 1; return v; }
+        r = av_const();                  /* unknown function: its result follows its inputs */
+        for (int k = 0; k < rec.nargs; k++) r = av_join(c, r, args[k]);
+        if (r.src == V_CONST && !rec.nargs && !rec.method) r = av_opaque();
+        r.dyn = 0;
+    }
+    aval base = v;
+    base.call = -1;
+    r.obj = -1;
+    return v.lazycat ? av_concat(c, base, r) : av_join(c, base, r);
+}
+
+static int judge(int cat, const aval *v) {
+    switch (cat) {
+    case K_SQL:
+        return !(v->clean & C_SQL) && (v->src == V_TAINT || (v->dyn && v->sqlish && v->src != V_CONST));
+    case K_SHELL:
+    case K_SHELL_ARGV:
+        return !(v->clean & C_SHELL) && v->src != V_CONST;
+    case K_CODE:
+        return !(v->clean & C_CODE) && v->src != V_CONST;
+    case K_PATH:
+        return !(v->clean & C_PATH) && v->src == V_TAINT;
+    case K_HTML:
+        return !(v->clean & C_HTML) && (v->src == V_TAINT || (v->dyn && v->htmlish && v->src != V_CONST));
+    case K_HTML_ASSIGN:
+        return !(v->clean & C_HTML) && v->src != V_CONST;
+    }
+    return 0;
+}
+
+int verdict(inj_ctx *c, int cat, aval *v, int final) {
+    if (judge(cat, v)) return 1;               /* the known part already decides */
+    if (v->call < 0) return 0;
+    int pending = 0;
+    aval r = resolve_one(c, *v, final, &pending);
+    if (pending) return -1;
+    *v = r;
+    return judge(cat, v);
+}
+
+static void sink(inj_ctx *c, int cat, const char *msg, aval v) {
+    if (c->hit && !c->dead) c->hit(c, cat, msg, &v);
+}
+
+/* ---- calls ------------------------------------------------------------- */
+
+typedef struct {
+    int n;
+    aval v[MAXARGS];
+    char base[MAXARGS][INJ_NAME];   /* first variable named in each argument */
+    char kw[MAXARGS][INJ_NAME];     /* keyword argument names ("" when positional) */
+    int shell_true;                 /* Python shell=True */
+} args_t;
+
+static int c_type_word(const char *w) {
+    static const char *const t[] = {"char", "wchar_t", "int", "unsigned", "signed", "long", "short",
+                                    "void", "const", "struct", "size_t", "float", "double", "TCHAR",
+                                    "uint8_t", "int8_t", "LPSTR", "LPWSTR", NULL};
+    for (int i = 0; t[i]; i++)
+        if (!strcmp(w, t[i])) return 1;
+    return 0;
+}
+
+/* The variable an argument names first, past casts: "(char *)(data + n)" -> data. */
+static void first_var(inj_ctx *c, size_t from, size_t to, char *out) {
+    out[0] = 0;
+    for (size_t k = from; k < to; k++) {
+        const tok *t = &c->t[k];
+        if (t->type != T_ID) continue;
+        char w[INJ_NAME];
+        tok_text(c, t, w, sizeof w);
+        if (tab_keyword(w) || c_type_word(w)) continue;
+        if (k + 1 < to && (is_op(c, &c->t[k + 1], ")") || is_op(c, &c->t[k + 1], "*")) && k > from &&
+            is_op(c, &c->t[k - 1], "(") && (c->lang == LANG_C || c->lang == LANG_JAVA))
+            continue;                             /* a cast to a named type */
+        snprintf(out, INJ_NAME, "%s", w);
+        return;
+    }
+}
+
+static void parse_args(inj_ctx *c, args_t *a, const char *close) {
+    a->n = 0;
+    a->shell_true = 0;
+    while (c->i < c->nt && !at_op(c, close)) {
+        const tok *t = peek(c);
+        if (t->type == T_NL) { c->i++; continue; }
+        /* keyword argument name= */
+        if (t->type == T_ID && c->i + 1 < c->nt && is_op(c, &c->t[c->i + 1], "=")) {
+            char w[INJ_NAME];
+            tok_text(c, t, w, sizeof w);
+            c->i += 2;
+            size_t from = c->i;
+            aval v = eval_expr(c);
+            if (!strcmp(w, "shell") && v.haveint && v.ival) a->shell_true = 1;
+            if (a->n < MAXARGS) {
+                a->v[a->n] = v;
+                first_var(c, from, c->i, a->base[a->n]);
+                snprintf(a->kw[a->n], sizeof a->kw[0], "%s", w);
+                a->n++;
+            }
+        } else {
+            size_t from = c->i;
+            aval v = eval_expr(c);
+            if (a->n < MAXARGS) {
+                a->v[a->n] = v;
+                first_var(c, from, c->i, a->base[a->n]);
+                a->kw[a->n][0] = 0;
+                a->n++;
+            }
+            if (c->i == from) c->i++;             /* never stall on odd tokens */
+        }
+        if (at_op(c, ",")) c->i++;
+    }
+    if (at_op(c, close)) c->i++;
+}
+
+/* Joins a list model's elements into the value (argument vectors). */
+static aval expand(inj_ctx *c, aval v) {
+    object *o = obj_get(c, v.obj);
+    if (!o) return v;
+    aval r = v;
+    r.obj = -1;
+    for (int k = 0; k < o->n; k++) r = av_join(c, r, o->val[k]);
+    return r;
+}
+
+static int same_str(inj_ctx *c, int a, int b) { return a >= 0 && b >= 0 && !strcmp(pool_str(c, a), pool_str(c, b)); }
+
+/* Container methods on a list/map model; returns 1 when handled. */
+static int container(inj_ctx *c, const char *callee, aval *recv, args_t *a, aval *out) {
+    object *o = obj_get(c, recv->obj);
+    if (!o) return 0;
+    int mutates = !strcmp(callee, "put") || !strcmp(callee, "setdefault") || !strcmp(callee, "add") ||
+                  !strcmp(callee, "append") || !strcmp(callee, "push") || !strcmp(callee, "addLast") ||
+                  !strcmp(callee, "offer") || !strcmp(callee, "remove");
+    if (mutates && c->dead) { *out = av_const(); return 1; }
+    if ((!strcmp(callee, "put") || !strcmp(callee, "setdefault")) && a->n >= 2 && o->is_map) {
+        int k;
+        for (k = 0; k < o->n && !same_str(c, o->key[k], a->v[0].sid); k++) {}
+        if (k == o->n && o->n < INJ_OBJ_SLOTS) o->n++;
+        if (k < INJ_OBJ_SLOTS) { o->key[k] = a->v[0].sid; o->val[k] = a->v[1]; }
+        *out = av_opaque();
+        return 1;
+    }
+    if ((!strcmp(callee, "add") || !strcmp(callee, "append") || !strcmp(callee, "push") ||
+         !strcmp(callee, "addLast") || !strcmp(callee, "offer")) && !o->is_map && a->n >= 1) {
+        if (a->n == 2 && a->v[0].haveint && a->v[0].ival >= 0 && a->v[0].ival <= o->n && o->n < INJ_OBJ_SLOTS) {
+            int at = (int)a->v[0].ival;
+            memmove(&o->val[at + 1], &o->val[at], (size_t)(o->n - at) * sizeof o->val[0]);
+            o->val[at] = a->v[1];
+            o->n++;
+        } else if (o->n < INJ_OBJ_SLOTS) {
+            o->val[o->n++] = a->v[a->n - 1];
+        } else {
+            o->val[INJ_OBJ_SLOTS - 1] = av_join(c, o->val[INJ_OBJ_SLOTS - 1], a->v[a->n - 1]);
+        }
+        *out = av_const();
+        return 1;
+    }
+    if (!strcmp(callee, "remove") && !o->is_map && a->n == 1 && a->v[0].haveint) {
+        int at = (int)a->v[0].ival;
+        if (at >= 0 && at < o->n) {
+            *out = o->val[at];
+            memmove(&o->val[at], &o->val[at + 1], (size_t)(o->n - at - 1) * sizeof o->val[0]);
+            o->n--;
+            return 1;
+        }
+    }
+    if (!strcmp(callee, "get") || !strcmp(callee, "getOrDefault") || !strcmp(callee, "pop") ||
+        !strcmp(callee, "elementAt")) {
+        if (o->is_map && a->n >= 1 && a->v[0].sid >= 0) {
+            for (int k = 0; k < o->n; k++)
+                if (same_str(c, o->key[k], a->v[0].sid)) { *out = o->val[k]; return 1; }
+            *out = a->n >= 2 ? a->v[1] : av_const();
+            return 1;
+        }
+        if (!o->is_map && a->n >= 1 && a->v[0].haveint) {
+            long at = (long)a->v[0].ival;
+            if (at < 0) at += o->n;
+            if (at >= 0 && at < o->n) { *out = o->val[at]; return 1; }
+        }
+    }
+    return 0;
+}
+
+/* Marks C out-parameters that receive user input. */
+static void out_params(inj_ctx *c, const char *callee, args_t *a) {
+    static const struct { const char *fn; int arg; } outs[] = {
+        {"fgets", 0}, {"fgetws", 0}, {"gets", 0}, {"gets_s", 0}, {"getline", 0}, {"fread", 0},
+        {"recv", 1}, {"recvfrom", 1}, {"read", 1}, {"scanf", 1}, {"wscanf", 1}, {"fscanf", 2},
+        {"fwscanf", 2}, {"getdelim", 0}, {"ReadFile", 1},
+    };
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
+        if (strcmp(callee, outs[i].fn)) continue;
+        for (int k = outs[i].arg; k < a->n; k++) {
+            if (a->base[k][0]) var_set(c, a->base[k], av_taint());
+            if (strcmp(callee, "scanf") && strcmp(callee, "wscanf") && strcmp(callee, "fscanf") &&
+                strcmp(callee, "fwscanf"))
+                break;
+        }
+    }
+}
+
+/* C string builders that write their first argument. */
+static int c_builder(inj_ctx *c, const char *callee, args_t *a, aval *out) {
+    int cat = !strcmp(callee, "strcat") || !strcmp(callee, "strncat") || !strcmp(callee, "wcscat") ||
+              !strcmp(callee, "wcsncat");
+    int cpy = !strcmp(callee, "strcpy") || !strcmp(callee, "strncpy") || !strcmp(callee, "wcscpy") ||
+              !strcmp(callee, "wcsncpy") || !strcmp(callee, "memcpy") || !strcmp(callee, "memmove");
+    int fmt = !strcmp(callee, "sprintf") || !strcmp(callee, "snprintf") ||
+              !strcmp(callee, "swprintf") || !strcmp(callee, "vsprintf") ||
+              !strcmp(callee, "vsnprintf") || !strcmp(callee, "_snprintf") || !strcmp(callee, "_snwprintf");
+    if (!(cat || cpy || fmt) || a->n < 2 || !a->base[0][0]) return 0;
+    aval *dst = var_find(c, a->base[0]);
+    aval v;
+    if (cat) {
+        v = av_concat(c, dst ? *dst : av_const(), a->v[1]);
+    } else if (cpy) {
+        v = a->v[1];
+    } else {
+        int first = !strcmp(callee, "sprintf") || !strcmp(callee, "vsprintf") ? 1 : 2;
+        v = av_const();
+        for (int k = first; k < a->n; k++) v = av_concat(c, v, a->v[k]);
+    }
+    int weak = c->weak;
+    c->weak = 0;
+    var_set(c, a->base[0], v);
+    c->weak = weak;
+    *out = v;
+    return 1;
+}
+
+/* A receiver that looks like a query builder (query.filter, Model.objects.extra). */
+static int query_path(const char *path) {
+    static const char *const n[] = {"query", "objects", "session", "select", "stmt", "sqlalchemy",
+                                    "db.", "cursor", NULL};
+    for (int i = 0; n[i]; i++)
+        if (strstr(path, n[i])) return 1;
+    return 0;
+}
+
+static int implicit_sql(const char *callee) {
+    static const char *const n[] = {"text", "having", "group_by", "order_by", "filter", "distinct",
+                                    "extra", "raw", "RawSQL", "where", "find_by_sql", NULL};
+    for (int i = 0; n[i]; i++)
+        if (!strcmp(callee, n[i])) return 1;
+    return 0;
+}
+
+/* A program started with an argument vector: the program itself must be a
+ * literal, and when it is a shell ("sh -c") so must the script. */
+static aval argv_value(inj_ctx *c, args_t *a, int q) {
+    aval prog = av_const(), rest = av_const();
+    int shell = 0;
+    for (int j = q; j < a->n; j++) {
+        object *o = obj_get(c, a->v[j].obj);
+        int nel = o ? o->n : 1;
+        for (int e = 0; e < nel; e++) {
+            aval x = o ? o->val[e] : a->v[j];
+            if (o) { x.dyn |= a->v[j].dyn; }
+            shell |= x.shellish;
+            if (j == q && e == 0) prog = x;
+            else rest = av_join(c, rest, x);
+        }
+        if (o && o->n == 0) rest = av_join(c, rest, a->v[j]);
+    }
+    if (prog.src != V_CONST || prog.call >= 0) return prog;
+    if (shell && (rest.src != V_CONST || rest.call >= 0)) return rest;
+    return av_const();
+}
+
+static void check_sinks(inj_ctx *c, const char *callee, const char *path, args_t *a, aval recv) {
+    const sink_def *s[4];
+    int n = tab_sink(c->lang, callee, path, s);
+    for (int k = 0; k < n; k++) {
+        int cat = s[k]->cat, q = s[k]->arg;
+        const char *msg = s[k]->msg;
+        if (cat == K_SHELL_ARGV && a->shell_true) cat = K_SHELL;
+        if (q >= a->n && !(cat == K_HTML && !strcmp(callee, "html_safe"))) continue;
+        /* Python builtins, not methods of the same name (re.compile, tn.open, query.filter) */
+        if (c->lang == LANG_PY && strchr(path, '.') &&
+            (!strcmp(callee, "compile") || !strcmp(callee, "exec") || !strcmp(callee, "eval") ||
+             (!strcmp(callee, "open") && strcmp(path, "io.open") && strcmp(path, "os.open") &&
+              strcmp(path, "codecs.open"))))
+            continue;
+        if (cat == K_SQL && implicit_sql(callee) && strcmp(callee, "text") && !query_path(path)) continue;
+        aval v = q < a->n ? a->v[q] : recv;
+        switch (cat) {
+        case K_SQL:
+            for (int j = q; j < a->n; j++)              /* the query: the first SQL-like argument */
+                if (a->v[j].sqlish || a->v[j].dyn) { v = a->v[j]; break; }
+            if (implicit_sql(callee) && !v.havestr) v.sqlish = 1;
+            break;
+        case K_SHELL:
+            if (!strcmp(callee, "BashOperator")) {      /* Airflow: the bash_command argument */
+                v = av_const();
+                for (int j = 0; j < a->n; j++)
+                    if (!strcmp(a->kw[j], "bash_command")) v = a->v[j];
+            } else if (c->lang == LANG_JAVA || path[0] == 's') {
+                v = av_const();                        /* every argument is part of the command */
+                for (int j = q; j < a->n; j++) v = av_join(c, v, expand(c, a->v[j]));
+            } else {
+                v = expand(c, v);
+            }
+            break;
+        case K_SHELL_ARGV:
+            v = argv_value(c, a, q);
+            break;
+        case K_CODE:
+            if (!strcmp(callee, "setTimeout") || !strcmp(callee, "setInterval") || !strcmp(callee, "run")) {
+                if (!v.dyn && v.src != V_TAINT) continue;  /* a function, not a string */
+            } else if (!strcmp(callee, "Function")) {
+                v = a->v[a->n - 1];
+            }
+            break;
+        case K_HTML:
+            if (!strcmp(callee, "html") || !strcmp(callee, "append") || !strcmp(callee, "prepend")) {
+                if (path[0] != '$' && strncmp(path, "jQuery", 6)) continue;
+                if (v.src != V_CONST) v.htmlish = 1, v.dyn = 1;
+            } else if (!strcmp(callee, "write") || !strcmp(callee, "print") || !strcmp(callee, "println")) {
+                if ((c->lang == LANG_JAVA && !strstr(path, "getWriter")) ||
+                    (c->lang == LANG_JS && !strstr(path, "document")))
+                    continue;
+            } else if (!strcmp(callee, "send") || !strcmp(callee, "end")) {
+                if (strncmp(path, "res.", 4) && strncmp(path, "response.", 9)) continue;
+            } else if (!strcmp(callee, "Fprintf")) {
+                v = av_const();
+                for (int j = q; j < a->n; j++) v = av_concat(c, v, a->v[j]);
+            } else if (!strcmp(callee, "render")) {      /* template.render(x=input) */
+                if (!strchr(path, '.')) continue;        /* Django's render() escapes */
+                v = av_const();
+                for (int j = q; j < a->n; j++) v = av_join(c, v, a->v[j]);
+                if (v.src != V_TAINT) continue;
+            } else if (!strcmp(callee, "$") || !strcmp(callee, "jQuery")) {
+                if (!v.dyn && v.src != V_TAINT) continue; /* selector built from data */
+                v.htmlish = 1;
+                v.dyn = 1;
+            }
+            break;
+        }
+        sink(c, cat, msg, v);
+    }
+}
+
+/* Builds the value of a call; path is the dotted callee ("os.path.join"),
+ * recv the receiver's value (has_recv) and recv_known whether that value is
+ * known (a variable, literal or input) rather than a module or class name;
+ * ctor: a constructor (new T(...)). */
+static aval call(inj_ctx *c, const char *path, aval recv, int has_recv, int recv_known,
+                 const char *recv_name, int ctor) {
+    const char *dot = strrchr(path, '.');
+    const char *callee = dot ? dot + 1 : path;
+    args_t *a = malloc(sizeof *a);
+    if (!a) return av_opaque();
+    c->i++;                                       /* "(" */
+    parse_args(c, a, ")");
+    aval out = av_opaque();
+    int mask;
+    if (tab_source(c->lang, path, 1) && strcmp(callee, "read")) {
+        out = av_taint();
+    } else if (c->lang == LANG_C && c_builder(c, callee, a, &out)) {
+        /* out set */
+    } else if (has_recv && container(c, callee, &recv, a, &out)) {
+        /* out set */
+    } else if ((mask = tab_sanitizer(c->lang, callee)) != 0) {
+        out = has_recv && !a->n ? recv : av_const();
+        for (int k = 0; k < a->n; k++) out = av_join(c, out, a->v[k]);
+        if (mask == C_ALL) out = av_const();
+        else { out.clean |= (uint8_t)mask; out.call = -1; }
+        out.obj = -1;
+    } else if (!strcmp(callee, "charAt") && recv.havestr && a->n == 1 && a->v[0].haveint) {
+        const char *s = pool_str(c, recv.sid);
+        out = av_const();
+        if (a->v[0].ival >= 0 && (size_t)a->v[0].ival < strlen(s)) {
+            out.haveint = 1;
+            out.ival = (uint8_t)s[a->v[0].ival];
+        }
+    } else if (tab_constant(callee)) {
+        out = av_const();
+    } else if (tab_builder(callee)) {
+        out = has_recv ? recv : av_const();
+        out.obj = -1;
+        for (int k = 0; k < a->n; k++) out = av_concat(c, out, expand(c, a->v[k]));
+        if (!strcmp(callee, "append") && has_recv && recv_name[0]) var_set(c, recv_name, out);
+    } else {
+        int ok = ctor;
+        if (ctor) {                                /* a new object holds its arguments */
+            out = av_const();
+            for (int k = 0; k < a->n; k++) out = av_join(c, out, expand(c, a->v[k]));
+            out.obj = -1;
+            out.havestr = out.haveint = 0;
+            out.sid = -1;
+        } else if (!has_recv || !strncmp(path, "this.", 5) || !strncmp(path, "self.", 5) ||
+            !strncmp(path, "$this", 5) || !strncmp(path, "new.", 4)) {
+            aval args[INJ_ARGS];
+            int n = a->n < INJ_ARGS ? a->n : INJ_ARGS;
+            for (int k = 0; k < n; k++) args[k] = a->v[k];
+            if (c->depth < 3) out = call_user(c, callee, args, n, &ok);
+            if (!ok && *c->ncalls < 4096 && !tab_sink(c->lang, callee, path, (const sink_def *[4]){0})) {
+                if (*c->ncalls == *c->ccalls) {
+                    size_t nc = *c->ccalls ? *c->ccalls * 2 : 64;
+                    callrec *q = realloc(*c->calls, nc * sizeof *q);
+                    if (q) { *c->calls = q; *c->ccalls = nc; }
+                }
+                if (*c->ncalls < *c->ccalls) {
+                    callrec *r = &(*c->calls)[*c->ncalls];
+                    snprintf(r->fn, sizeof r->fn, "%s", callee);
+                    r->method = has_recv;
+                    r->nargs = n;
+                    for (int k = 0; k < n; k++) {
+                        r->arg[k] = expand(c, args[k]);
+                        r->arg[k].sid = -1;
+                        r->arg[k].havestr = 0;
+                    }
+                    out = av_const();
+                    out.call = (int)(*c->ncalls)++;
+                    ok = 1;
+                }
+            }
+        }
+        if (!ok) {
+            /* library call: the result follows its arguments, and the
+             * receiver only when that is user input */
+            int from_recv = has_recv && recv_known && recv.src == V_TAINT;
+            out = from_recv ? recv : av_const();
+            out.obj = -1;
+            for (int k = 0; k < a->n; k++) out = av_join(c, out, expand(c, a->v[k]));
+            if (!a->n && !from_recv && !(has_recv && recv_known)) out.src = V_OPAQUE;
+            out.havestr = out.haveint = 0;
+            out.sid = -1;
+            out.dyn = from_recv ? recv.dyn : 0;
+        }
+    }
+    if (c->lang == LANG_C || c->lang == LANG_ANY) out_params(c, callee, a);
+    int g = tab_guard(callee);
+    if (g) {
+        c->guard_mask |= g;
+        snprintf(c->guard_var, sizeof c->guard_var, "%s", has_recv && recv_name[0] ? recv_name :
+                                                          a->n ? a->base[0] : "");
+    }
+    check_sinks(c, callee, path, a, recv);
+    free(a);
+    return out;
+}
+
+/* ---- primary expressions ------------------------------------------------- */
+
+static aval macro_value(inj_ctx *c, const char *name, int *found) {
+    for (size_t k = 0; k < c->nmacro; k++) {
+        if (strcmp(c->macro[k][0], name)) continue;
+        *found = 1;
+        const char *val = c->macro[k][1];
+        if (val[0] == '"' || (val[0] == 'L' && val[1] == '"')) {
+            const char *q = strchr(val, '"') + 1;
+            size_t n = strlen(q);
+            if (n && q[n - 1] == '"') n--;
+            aval a = av_const();
+            av_scan_literal(&a, q, n);
+            a.sid = pool_add(c, q, n);
+            a.havestr = a.sid >= 0;
+            return a;
+        }
+        if (isdigit((uint8_t)val[0])) {
+            aval a = av_const();
+            a.haveint = 1;
+            a.ival = strtoll(val, NULL, 0);
+            return a;
+        }
+        aval *v = var_find(c, val);
+        if (v) return *v;
+        return tab_source(c->lang, val, 0) ? av_taint() : av_opaque();
+    }
+    *found = 0;
+    return av_opaque();
+}
+
+/* The name a macro stands for when it names a function (#define SYSTEM system). */
+static const char *macro_alias(inj_ctx *c, const char *name) {
+    for (size_t k = 0; k < c->nmacro; k++)
+        if (!strcmp(c->macro[k][0], name) && (isalpha((uint8_t)c->macro[k][1][0]) || c->macro[k][1][0] == '_'))
+            return c->macro[k][1];
+    return name;
+}
+
+static int looks_like_cast(inj_ctx *c) {
+    /* ( Type [. Type]* [*]* [[ ]] ) followed by an operand */
+    size_t k = c->i + 1;
+    int idents = 0;
+    while (k < c->nt) {
+        const tok *t = &c->t[k];
+        if (t->type == T_ID) { idents++; k++; continue; }
+        if (t->type == T_OP && (tok_is(c, t, ".") || tok_is(c, t, "*") || tok_is(c, t, "::") ||
+                                tok_is(c, t, "[") || tok_is(c, t, "]") || tok_is(c, t, "<") ||
+                                tok_is(c, t, ">") || tok_is(c, t, ","))) { k++; continue; }
+        break;
+    }
+    if (!idents || k >= c->nt || !is_op(c, &c->t[k], ")") || k + 1 >= c->nt) return 0;
+    const tok *n = &c->t[k + 1];
+    if (n->type == T_ID || n->type == T_STR || n->type == T_NUM) return (int)(k + 1 - c->i);
+    if (n->type == T_OP && tok_is(c, n, "(")) return (int)(k + 1 - c->i);
+    return 0;
+}
+
+static aval unary(inj_ctx *c);
+
+static aval collection_literal(inj_ctx *c, const char *close, int is_map_hint) {
+    c->i++;
+    int id = obj_new(c, 0);                  /* a map once a key: value pair shows up */
+    object *o = obj_get(c, id);
+    aval all = av_const();
+    while (c->i < c->nt && !at_op(c, close)) {
+        if (peek(c)->type == T_NL || at_op(c, ",")) { c->i++; continue; }
+        size_t from = c->i;
+        aval k = eval_expr(c);
+        if (at_op(c, ":") || at_op(c, "=>") || (at_op(c, "=") && is_map_hint)) {
+            c->i++;
+            aval v = eval_expr(c);
+            o = obj_get(c, id);
+            if (o) {
+                o->is_map = 1;
+                if (o->n < INJ_OBJ_SLOTS) { o->key[o->n] = k.sid; o->val[o->n++] = v; }
+            }
+            all = av_join(c, all, v);
+        } else {
+            o = obj_get(c, id);
+            if (o && o->n < INJ_OBJ_SLOTS) o->val[o->n++] = k;
+            all = av_join(c, all, k);
+        }
+        if (c->i == from) c->i++;
+    }
+    if (at_op(c, close)) c->i++;
+    all.obj = id;
+    all.havestr = all.haveint = 0;
+    all.sid = -1;
+    return all;
+}
+
+/* Member accesses, calls and indexing after a primary. known: v is a known
+ * value (see call()). */
+static aval postfix(inj_ctx *c, aval v, char *path, size_t pcap, int has_path, int known) {
+    int has_recv = 0, recv_known = 0;
+    aval recv = av_const();
+    char recv_name[INJ_NAME] = "";
+    for (;;) {
+        const tok *t = peek(c);
+        if (!t || t->type != T_OP) break;
+        if ((tok_is(c, t, ".") || tok_is(c, t, "?.") || tok_is(c, t, "->") || tok_is(c, t, "::")) &&
+            c->i + 1 < c->nt && c->t[c->i + 1].type == T_ID) {
+            char w[INJ_NAME];
+            tok_text(c, &c->t[c->i + 1], w, sizeof w);
+            if (!has_recv) snprintf(recv_name, sizeof recv_name, "%s", path);
+            recv = v;
+            recv_known = known;
+            has_recv = 1;
+            size_t pl = strlen(path);
+            snprintf(path + pl, pcap - pl, "%s%s", pl ? "." : "", w);
+            c->i += 2;
+            aval *kv = var_find(c, path);
+            if (kv) v = *kv, known = 1;
+            else if (tab_source(c->lang, path, 0)) v = av_taint(), known = 1;
+            else { v.havestr = v.haveint = 0; v.sid = -1; v.obj = recv.obj; }
+            continue;
+        }
+        if (tok_is(c, t, "(") && (has_path || path[0])) {
+            v = call(c, path, recv, has_recv, recv_known, recv_name, 0);
+            known = 1;
+            snprintf(recv_name, sizeof recv_name, "%s", "");
+            size_t pl = strlen(path);
+            if (pl + 3 < pcap) strcat(path, "()");
+            has_path = 1;
+            continue;
+        }
+        if (tok_is(c, t, "(")) {                  /* calling a computed value */
+            args_t *a = malloc(sizeof *a);
+            c->i++;
+            if (a) {
+                parse_args(c, a, ")");
+                for (int k = 0; k < a->n; k++) v = av_join(c, v, a->v[k]);
+                free(a);
+            }
+            continue;
+        }
+        if (tok_is(c, t, "[")) {
+            c->i++;
+            aval idx = eval_expr(c);
+            while (c->i < c->nt && !at_op(c, "]")) c->i++;
+            if (at_op(c, "]")) c->i++;
+            object *o = obj_get(c, v.obj);
+            if (o && !o->is_map && idx.haveint && idx.ival >= 0 && idx.ival < o->n) v = o->val[idx.ival];
+            else if (o && o->is_map && idx.sid >= 0) {
+                aval found = av_const();
+                for (int k = 0; k < o->n; k++)
+                    if (same_str(c, o->key[k], idx.sid)) found = o->val[k];
+                v = found;
+            } else {
+                v.havestr = v.haveint = 0;
+                v.sid = v.obj = -1;
+            }
+            continue;
+        }
+        if (tok_is(c, t, "++") || tok_is(c, t, "--") || tok_is(c, t, "!")) {
+            if (tok_is(c, t, "!") && c->i + 1 < c->nt && is_op(c, &c->t[c->i + 1], "=")) break;
+            c->i++;
+            continue;
+        }
+        break;
+    }
+    return v;
+}
+
+static aval primary(inj_ctx *c) {
+    const tok *t = peek(c);
+    if (!t) return av_opaque();
+    if (t->type == T_NUM) { c->i++; return postfix(c, literal_num(c, t), (char[2]){0}, 2, 0, 1); }
+    if (t->type == T_STR) {
+        c->i++;
+        aval v = literal_str(c, t);
+        /* adjacent literals concatenate (C, Python) */
+        while (peek(c) && peek(c)->type == T_STR) v = av_concat(c, v, literal_str(c, &c->t[c->i++]));
+        char path[256] = "";
+        if (at_op(c, ".") || at_op(c, "->")) {
+            return postfix(c, v, path, sizeof path, 1, 1);
+        }
+        return v;
+    }
+    if (t->type == T_ID) {
+        char w[INJ_NAME];
+        tok_text(c, t, w, sizeof w);
+        if (!strcmp(w, "true") || !strcmp(w, "True") || !strcmp(w, "TRUE")) {
+            c->i++;
+            aval a = av_const(); a.haveint = 1; a.ival = 1;
+            return a;
+        }
+        if (!strcmp(w, "false") || !strcmp(w, "False") || !strcmp(w, "FALSE") || !strcmp(w, "null") ||
+            !strcmp(w, "None") || !strcmp(w, "nil") || !strcmp(w, "NULL") || !strcmp(w, "undefined")) {
+            c->i++;
+            aval a = av_const(); a.haveint = 1; a.ival = 0;
+            return a;
+        }
+        if (!strcmp(w, "new")) {
+            c->i++;
+            if (peek(c) && peek(c)->type == T_ID) {
+                char ty[INJ_NAME];
+                tok_text(c, peek(c), ty, sizeof ty);
+                /* skip package qualifiers and generics */
+                while (c->i + 2 < c->nt && is_op(c, &c->t[c->i + 1], ".") && c->t[c->i + 2].type == T_ID) {
+                    c->i += 2;
+                    tok_text(c, peek(c), ty, sizeof ty);
+                }
+                c->i++;
+                if (at_op(c, "<")) { while (c->i < c->nt && !at_op(c, ">")) c->i++; if (at_op(c, ">")) c->i++; }
+                if (at_op(c, "[")) {                    /* new T[] {a, b} / new T[n] */
+                    while (at_op(c, "[")) skip_group(c);
+                    if (at_op(c, "{")) return collection_literal(c, "}", 0);
+                    return av_const();
+                }
+                int is_list = strstr(ty, "List") || strstr(ty, "Set") || strstr(ty, "Vector") ||
+                              strstr(ty, "Queue") || strstr(ty, "Deque") || strstr(ty, "Stack");
+                int is_map = strstr(ty, "Map") || strstr(ty, "Hashtable") || strstr(ty, "Properties");
+                if ((is_list || is_map) && at_op(c, "(")) {
+                    skip_group(c);
+                    aval a = av_const();
+                    a.obj = obj_new(c, is_map);
+                    return a;
+                }
+                char path[256];
+                snprintf(path, sizeof path, "%s", ty);
+                if (at_op(c, "(")) {
+                    aval v = call(c, path, av_const(), 0, 0, "", 1);
+                    if (at_op(c, "{")) skip_group(c);   /* anonymous class body */
+                    snprintf(path, sizeof path, "new");
+                    return postfix(c, v, path, sizeof path, 1, 1);
+                }
+                return av_opaque();
+            }
+            return av_opaque();
+        }
+        if (!strcmp(w, "this") || !strcmp(w, "self") || !strcmp(w, "$this") || !strcmp(w, "super")) {
+            c->i++;                                    /* the object itself is no data */
+            char path[256];
+            snprintf(path, sizeof path, "%s", w);
+            return postfix(c, av_const(), path, sizeof path, 1, 1);
+        }
+        if (!strcmp(w, "lambda")) {                    /* lambda params: body */
+            while (c->i < c->nt && !at_op(c, ":")) c->i++;
+            if (at_op(c, ":")) { c->i++; (void)eval_expr(c); }
+            return av_opaque();
+        }
+        if (!strcmp(w, "function") || !strcmp(w, "func") || !strcmp(w, "fn")) {
+            /* an inline function: its body is analysed as statements */
+            while (c->i < c->nt && !at_stop(c)) {
+                if (at_op(c, "(") || at_op(c, "[") || at_op(c, "{")) skip_group(c);
+                else c->i++;
+            }
+            return av_opaque();
+        }
+        c->i++;
+        const char *name = c->lang == LANG_C ? macro_alias(c, w) : w;
+        char path[256];
+        snprintf(path, sizeof path, "%s", name);
+        aval v;
+        aval *kv = var_find(c, path);
+        int found = 0, known = 1;
+        if (kv) v = *kv;
+        else if (c->lang == LANG_C && (v = macro_value(c, w, &found), found)) {}
+        else if (tab_source(c->lang, path, 0)) v = av_taint();
+        else v = av_opaque(), known = 0;
+        return postfix(c, v, path, sizeof path, 1, known);
+    }
+    if (t->type == T_OP) {
+        if (tok_is(c, t, "(")) {
+            int cast = looks_like_cast(c);
+            if (cast) { c->i += (size_t)cast; return unary(c); }
+            c->i++;
+            aval v = av_const();
+            int first = 1;
+            while (c->i < c->nt && !at_op(c, ")")) {
+                if (at_op(c, ",") || peek(c)->type == T_NL) { c->i++; continue; }
+                size_t from = c->i;
+                aval e = eval_expr(c);
+                v = first ? e : av_join(c, v, e);
+                first = 0;
+                if (c->i == from) c->i++;
+            }
+            if (at_op(c, ")")) c->i++;
+            if (at_op(c, "=>")) {                      /* arrow function */
+                c->i++;
+                if (at_op(c, "{")) skip_group(c); else (void)eval_expr(c);
+                return av_opaque();
+            }
+            char path[256] = "";
+            return postfix(c, v, path, sizeof path, 0, 1);
+        }
+        if (tok_is(c, t, "[")) return collection_literal(c, "]", 0);
+        if (tok_is(c, t, "{")) return collection_literal(c, "}", 1);
+        if (tok_is(c, t, "@")) { c->i++; return primary(c); }
+    }
+    c->i++;
+    return av_opaque();
+}
+
+static aval unary(inj_ctx *c) {
+    const tok *t = peek(c);
+    if (!t) return av_opaque();
+    if (t->type == T_OP && (tok_is(c, t, "!") || tok_is(c, t, "-") || tok_is(c, t, "~") ||
+                            tok_is(c, t, "+") || tok_is(c, t, "*") || tok_is(c, t, "&") ||
+                            tok_is(c, t, "...") || tok_is(c, t, "**") || tok_is(c, t, "++") ||
+                            tok_is(c, t, "--"))) {
+        int neg = tok_is(c, t, "-"), not = tok_is(c, t, "!");
+        c->i++;
+        aval v = unary(c);
+        if (v.haveint && neg) v.ival = -v.ival;
+        if (not) {
+            aval b = av_const();
+            if (v.haveint) { b.haveint = 1; b.ival = !v.ival; }
+            return b;
+        }
+        return v;
+    }
+    if (t->type == T_ID) {
+        char w[INJ_NAME];
+        tok_text(c, t, w, sizeof w);
+        if (!strcmp(w, "not")) {
+            c->i++;
+            aval v = unary(c), b = av_const();
+            if (v.haveint) { b.haveint = 1; b.ival = !v.ival; }
+            return b;
+        }
+        if (!strcmp(w, "await") || !strcmp(w, "typeof") || !strcmp(w, "yield") || !strcmp(w, "void") ||
+            !strcmp(w, "delete") || !strcmp(w, "await")) {
+            c->i++;
+            aval v = unary(c);
+            return !strcmp(w, "typeof") ? av_const() : v;
+        }
+    }
+    return primary(c);
+}
+
+/* ---- binary operators --------------------------------------------------------- */
+
+static int binop(inj_ctx *c, char *op) {
+    const tok *t = peek(c);
+    if (!t) return 0;
+    static const struct { const char *op; int prec; } ops[] = {
+        {"||", 1}, {"??", 1}, {"&&", 2}, {"|", 3}, {"^", 4}, {"&", 5}, {"==", 6}, {"!=", 6},
+        {"===", 6}, {"!==", 6}, {"<", 6}, {">", 6}, {"<=", 6}, {">=", 6}, {"<=>", 6}, {"<<", 7},
+        {">>", 7}, {"+", 8}, {"-", 8}, {".", 8}, {"*", 9}, {"/", 9}, {"%", 9}, {"**", 10},
+    };
+    char w[INJ_NAME];
+    tok_text(c, t, w, sizeof w);
+    if (t->type == T_ID) {
+        if (!strcmp(w, "or")) { strcpy(op, "||"); return 1; }
+        if (!strcmp(w, "and")) { strcpy(op, "&&"); return 2; }
+        if (!strcmp(w, "in") || !strcmp(w, "is") || !strcmp(w, "instanceof")) { strcpy(op, "=="); return 6; }
+        return 0;
+    }
+    if (t->type != T_OP) return 0;
+    if (!strcmp(w, ".") && c->lang != LANG_PHP) return 0;
+    if (!strcmp(w, "..") && c->lang == LANG_LUA) { strcpy(op, "."); return 8; }
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
+        if (!strcmp(w, ops[k].op)) { strcpy(op, w); return ops[k].prec; }
+    return 0;
+}
+
+static aval apply(inj_ctx *c, const char *op, aval a, aval b) {
+    int ints = a.haveint && b.haveint;
+    aval r = av_const();
+    if (!strcmp(op, "||") || !strcmp(op, "&&") || !strcmp(op, "??")) {
+        if (ints) {
+            r.haveint = 1;
+            r.ival = !strcmp(op, "&&") ? (a.ival && b.ival) : (a.ival || b.ival);
+            return r;
+        }
+        if (!strcmp(op, "&&")) return av_const();
+        return av_join(c, a, b);
+    }
+    if (strchr("=!<>", op[0]) && strcmp(op, "<<") && strcmp(op, ">>")) {
+        int cmp = 2;
+        if (ints) cmp = a.ival < b.ival ? -1 : a.ival > b.ival;
+        else if (a.havestr && b.havestr) cmp = strcmp(pool_str(c, a.sid), pool_str(c, b.sid));
+        if (cmp != 2) {
+            r.haveint = 1;
+            if (!strcmp(op, "==") || !strcmp(op, "===")) r.ival = cmp == 0;
+            else if (!strcmp(op, "!=") || !strcmp(op, "!==")) r.ival = cmp != 0;
+            else if (!strcmp(op, "<")) r.ival = cmp < 0;
+            else if (!strcmp(op, ">")) r.ival = cmp > 0;
+            else if (!strcmp(op, "<=")) r.ival = cmp <= 0;
+            else if (!strcmp(op, ">=")) r.ival = cmp >= 0;
+            else r.ival = cmp;
+        }
+        return r;
+    }
+    if (!strcmp(op, "+") || !strcmp(op, ".")) {
+        if (ints && op[0] == '+') { r.haveint = 1; r.ival = a.ival + b.ival; return r; }
+        return av_concat(c, a, b);
+    }
+    if (!strcmp(op, "%") && (a.havestr || a.sqlish || a.htmlish) && c->lang == LANG_PY) {
+        return av_concat(c, a, expand(c, b));            /* "..." % args */
+    }
+    if (ints) {
+        r.haveint = 1;
+        switch (op[0]) {
+        case '-': r.ival = a.ival - b.ival; break;
+        case '*': r.ival = op[1] ? a.ival : a.ival * b.ival; break;
+        case '/': r.ival = b.ival ? a.ival / b.ival : 0; break;
+        case '%': r.ival = b.ival ? a.ival % b.ival : 0; break;
+        case '&': r.ival = a.ival & b.ival; break;
+        case '|': r.ival = a.ival | b.ival; break;
+        case '^': r.ival = a.ival ^ b.ival; break;
+        case '<': r.ival = a.ival << (b.ival & 63); break;
+        case '>': r.ival = a.ival >> (b.ival & 63); break;
+        default: r.haveint = 0;
+        }
+        return r;
+    }
+    return r;                                            /* arithmetic: a number */
+}
+
+static aval binary(inj_ctx *c, int minprec) {
+    aval a = unary(c);
+    char op[8];
+    int prec;
+    while ((prec = binop(c, op)) >= minprec && prec > 0) {
+        c->i++;
+        aval b = binary(c, prec + 1);
+        a = apply(c, op, a, b);
+    }
+    return a;
+}
+
+aval eval_expr(inj_ctx *c) {
+    if (c->i >= c->nt) return av_opaque();
+    int guards = c->guard_mask;
+    c->guard_mask = 0;
+    aval a = binary(c, 1);
+    int checked = c->guard_mask;
+    c->guard_mask |= guards;
+    if (at_op(c, "?") && c->lang != LANG_PY) {
+        c->i++;
+        aval b = eval_expr(c);
+        if (checked) b.clean |= (uint8_t)checked;      /* cond ? checked value : default */
+        if (at_op(c, ":")) c->i++;
+        aval d = eval_expr(c);
+        return a.haveint ? (a.ival ? b : d) : av_join(c, b, d);
+    }
+    if (c->lang == LANG_PY && at_word(c, "if")) {
+        c->i++;
+        aval cond = binary(c, 1);
+        aval d = av_const();
+        if (at_word(c, "else")) { c->i++; d = eval_expr(c); }
+        return cond.haveint ? (cond.ival ? a : d) : av_join(c, a, d);
+    }
+    return a;
+}
+
+aval eval_range(inj_ctx *c, size_t from, size_t to) {
+    size_t snt = c->nt;
+    c->i = from;
+    c->nt = to;
+    aval v = av_const();
+    int first = 1;
+    while (c->i < c->nt) {
+        if (at_op(c, ",") || peek(c)->type == T_NL) { c->i++; continue; }
+        size_t before = c->i;
+        aval e = eval_expr(c);
+        v = first ? e : av_join(c, v, e);
+        first = 0;
+        if (c->i == before) c->i++;
+    }
+    c->nt = snt;
+    return v;
+}

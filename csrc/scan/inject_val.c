@@ -1,0 +1,222 @@
+/* inject_val.c — abstract values and the interpreter's memory: the string
+ * pool of constants, list/map models, variables and token text. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scan/inject_int.h"
+
+static aval av_base(int src) {
+    aval a;
+    memset(&a, 0, sizeof a);
+    a.src = (uint8_t)src;
+    a.sid = a.obj = a.call = -1;
+    return a;
+}
+aval av_const(void) { return av_base(V_CONST); }
+aval av_opaque(void) { return av_base(V_OPAQUE); }
+aval av_taint(void) { return av_base(V_TAINT); }
+
+/* Categories the non-literal parts of a join are clean for. */
+static uint8_t join_clean(aval a, aval b) {
+    if (a.src == V_CONST) return b.src == V_CONST ? C_ALL : b.clean;
+    if (b.src == V_CONST) return a.clean;
+    return a.clean & b.clean;
+}
+
+/* A record joining two unresolved calls (fn ""), so neither is lost. */
+static int join_calls(inj_ctx *c, aval a, aval b) {
+    if (*c->ncalls >= 4096) return a.call;
+    if (*c->ncalls == *c->ccalls) {
+        size_t nc = *c->ccalls ? *c->ccalls * 2 : 64;
+        callrec *q = realloc(*c->calls, nc * sizeof *q);
+        if (!q) return a.call;
+        *c->calls = q;
+        *c->ccalls = nc;
+    }
+    callrec *r = &(*c->calls)[*c->ncalls];
+    memset(r, 0, sizeof *r);
+    r->nargs = 2;
+    r->arg[0] = av_const();
+    r->arg[0].call = a.call;
+    r->arg[0].lazycat = a.lazycat;
+    r->arg[1] = av_const();
+    r->arg[1].call = b.call;
+    r->arg[1].lazycat = b.lazycat;
+    return (int)(*c->ncalls)++;
+}
+
+aval av_join(inj_ctx *c, aval a, aval b) {
+    aval r = av_base(a.src > b.src ? a.src : b.src);
+    r.dyn = a.dyn | b.dyn;
+    r.clean = join_clean(a, b);
+    r.sqlish = a.sqlish | b.sqlish;
+    r.htmlish = a.htmlish | b.htmlish;
+    r.shellish = a.shellish | b.shellish;
+    if (a.haveint && b.haveint && a.ival == b.ival) { r.haveint = 1; r.ival = a.ival; }
+    if (a.havestr && b.havestr && a.sid >= 0 && b.sid >= 0 &&
+        !strcmp(pool_str(c, a.sid), pool_str(c, b.sid))) {
+        r.havestr = 1;
+        r.sid = a.sid;
+    }
+    r.call = a.call >= 0 ? a.call : b.call;
+    if (a.call >= 0 && b.call >= 0 && a.call != b.call) r.call = join_calls(c, a, b);
+    r.lazycat = a.lazycat | b.lazycat;
+    r.obj = a.obj == b.obj ? a.obj : -1;
+    return r;
+}
+
+aval av_concat(inj_ctx *c, aval a, aval b) {
+    aval r = av_join(c, a, b);
+    r.dyn = a.dyn | b.dyn | (a.src != V_CONST || b.src != V_CONST);
+    r.lazycat |= a.call >= 0 || b.call >= 0;
+    r.obj = -1;
+    r.haveint = 0;
+    if (a.havestr && b.havestr && a.sid >= 0 && b.sid >= 0) {
+        const char *x = pool_str(c, a.sid), *y = pool_str(c, b.sid);
+        size_t n = strlen(x), m = strlen(y);
+        if (n + m < 4096) {
+            char *tmp = malloc(n + m + 1);
+            if (tmp) {
+                memcpy(tmp, x, n);
+                memcpy(tmp + n, y, m + 1);
+                r.sid = pool_add(c, tmp, n + m);
+                r.havestr = r.sid >= 0;
+                free(tmp);
+            }
+        }
+    } else {
+        r.havestr = 0;
+        r.sid = -1;
+    }
+    return r;
+}
+
+int pool_add(inj_ctx *c, const char *s, size_t n) {
+    if (c->npool + n + 1 > c->cpool) {
+        size_t nc = (c->npool + n + 1) * 2;
+        if (nc > (1u << 22)) return -1;        /* keep a unit's constants bounded */
+        char *q = realloc(c->pool, nc);
+        if (!q) return -1;
+        c->pool = q;
+        c->cpool = nc;
+    }
+    int id = (int)c->npool;
+    memcpy(c->pool + c->npool, s, n);
+    c->pool[c->npool + n] = 0;
+    c->npool += n + 1;
+    return id;
+}
+
+const char *pool_str(inj_ctx *c, int sid) {
+    return sid >= 0 && (size_t)sid < c->npool ? c->pool + sid : "";
+}
+
+/* low: the lower-cased text, NUL-terminated. */
+static int has_word(const char *low, size_t n, const char *w) {
+    size_t m = strlen(w);
+    for (const char *p = strstr(low, w); p; p = strstr(p + 1, w)) {
+        size_t i = (size_t)(p - low);
+        int before = i == 0 || !isalpha((uint8_t)low[i - 1]);
+        int after = i + m == n || !isalpha((uint8_t)low[i + m]);
+        if (before && after) return 1;
+    }
+    return 0;
+}
+
+/* Marks what a literal's text looks like: SQL, HTML markup, a shell. */
+void av_scan_literal(aval *a, const char *s, size_t n) {
+    static const char *const sql[] = {"select", "insert into", "update", "delete from", "where",
+                                      "values", "order by", "group by", "having", "union",
+                                      "drop table", "create table", "alter table", "{call",
+                                      "truncate table", "limit", "from", NULL};
+    int hits = 0;
+    if (n >= 4 && n < 4096) {
+        char *low = malloc(n + 1);
+        if (low) {
+            for (size_t i = 0; i < n; i++) low[i] = (char)tolower((uint8_t)s[i]);
+            low[n] = 0;
+            for (int i = 0; sql[i] && hits < 2; i++) hits += has_word(low, n, sql[i]) * (i < 15 ? 2 : 1);
+            free(low);
+        }
+    }
+    if (hits >= 2) a->sqlish = 1;
+    for (size_t i = 0; i + 1 < n; i++)
+        if (s[i] == '<' && (isalpha((uint8_t)s[i + 1]) || s[i + 1] == '/')) { a->htmlish = 1; break; }
+    static const char *const sh[] = {"sh", "bash", "/bin/sh", "/bin/bash", "cmd", "cmd.exe",
+                                     "powershell", "-c", "/c", NULL};
+    for (int i = 0; sh[i]; i++)
+        if (n == strlen(sh[i]) && !strncmp(s, sh[i], n)) a->shellish = 1;
+    if (n > 6 && (!strncmp(s, "sh -c", 5) || !strncmp(s, "bash -c", 7) || !strncmp(s, "cmd /c", 6)))
+        a->shellish = 1;
+}
+
+aval *var_find(inj_ctx *c, const char *name) {
+    for (size_t i = c->nvars; i-- > 0;)
+        if (!strcmp(c->vars[i].name, name)) return &c->vars[i].v;
+    return NULL;
+}
+
+void var_set(inj_ctx *c, const char *name, aval v) {
+    if (!name[0] || c->dead) return;             /* dead code assigns nothing */
+    for (size_t i = c->nvars; i-- > c->scope0;)
+        if (!strcmp(c->vars[i].name, name)) {
+            c->vars[i].v = c->weak ? av_join(c, c->vars[i].v, v) : v;
+            return;
+        }
+    if (c->nvars == c->cvars) {
+        size_t nc = c->cvars ? c->cvars * 2 : 64;
+        if (nc > 65536) return;
+        var *q = realloc(c->vars, nc * sizeof *q);
+        if (!q) return;
+        c->vars = q;
+        c->cvars = nc;
+    }
+    var *x = &c->vars[c->nvars++];
+    snprintf(x->name, sizeof x->name, "%s", name);
+    x->v = v;
+}
+
+int obj_new(inj_ctx *c, int is_map) {
+    if (c->nobjs == c->cobjs) {
+        size_t nc = c->cobjs ? c->cobjs * 2 : 16;
+        if (nc > 4096) return -1;
+        object *q = realloc(c->objs, nc * sizeof *q);
+        if (!q) return -1;
+        c->objs = q;
+        c->cobjs = nc;
+    }
+    object *o = &c->objs[c->nobjs];
+    memset(o, 0, sizeof *o);
+    o->is_map = is_map;
+    return (int)c->nobjs++;
+}
+
+object *obj_get(inj_ctx *c, int id) { return id >= 0 && (size_t)id < c->nobjs ? &c->objs[id] : NULL; }
+
+void tok_text(inj_ctx *c, const tok *t, char *out, size_t cap) {
+    size_t n = t->len < cap - 1 ? t->len : cap - 1;
+    if (t->off < c->v->base || t->off + n > sv_end(c->v)) n = 0;
+    sv_copy(c->v, t->off, n, out);
+    out[n] = 0;
+}
+
+
+/* Forgets the constants and models of a finished top-level unit. */
+void ctx_reset_unit(inj_ctx *c) {
+    c->npool = 0;
+    c->nobjs = 0;
+    for (size_t i = 0; i < c->nvars; i++) {
+        aval *a = &c->vars[i].v;
+        a->sid = a->obj = -1;
+        a->havestr = 0;
+    }
+}
+
+void ctx_free(inj_ctx *c) {
+    free(c->vars);
+    free(c->pool);
+    free(c->objs);
+    free(c->macro);
+}
