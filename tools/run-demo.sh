@@ -31,9 +31,6 @@ mkdir -p "$BUILD/demo"
 cp "$ROOT/tools/demo/demo.py" "$BUILD/demo/demo.py"
 
 if [ -t 0 ] && [ -t 1 ]; then
-  case $EDITOR_BIN in
-    *vim010*|*nvim) ;;
-  esac
   exec "$EDITOR_BIN" --clean -n --cmd "set rtp^=$ROOT" \
     --cmd "let g:flint_server_cmd = ['$BIN', 'serve']" \
     --cmd "let g:flint_model = '$MODEL'" \
@@ -42,8 +39,9 @@ if [ -t 0 ] && [ -t 1 ]; then
     +96 "$BUILD/demo/demo.py"
 fi
 
-case $EDITOR_BIN in
-  *vim) [ "${EDITOR_BIN##*/}" = vim ] && { echo "run-demo: the headless demo needs Neovim" >&2; exit 1; } ;;
-esac
+if [ "${EDITOR_BIN##*/}" = vim ]; then
+  echo "run-demo: the headless demo needs Neovim (in a terminal, Vim works)" >&2
+  exit 1
+fi
 export FLINT_ROOT=$ROOT FLINT_BIN=$BIN FLINT_DEMO_MODEL=$MODEL FLINT_DEMO_FILE=$BUILD/demo/demo.py
 exec "$EDITOR_BIN" --headless -u NONE -i NONE -n --cmd "set rtp^=$ROOT" -c "luafile $ROOT/tools/demo/headless.lua" </dev/null

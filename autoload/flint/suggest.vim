@@ -117,8 +117,10 @@ function! s:typed(S) abort
 endfunction
 
 function! s:matches(a, typed) abort
+  " blanks only would be invisible, yet <Tab> would insert them
   return !empty(a:a) && !a:a.dup && !a:a.blocked && len(a:a.text) >= len(a:typed)
         \ && strpart(a:a.text, 0, len(a:typed)) ==# a:typed
+        \ && !(a:a.done && a:a.text !~# '\S')
 endfunction
 
 function! s:alt(S, i) abort
@@ -505,7 +507,9 @@ function! flint#suggest#visible_text() abort
     return ''
   endif
   let a = s:pick(S, typed)
-  return empty(a) ? '' : strpart(a.text, len(typed))
+  let rest = empty(a) ? '' : strpart(a.text, len(typed))
+  " nothing visible (blanks only so far): nothing to accept, keys fall back
+  return rest =~# '\S' ? rest : ''
 endfunction
 
 function! s:class(c) abort

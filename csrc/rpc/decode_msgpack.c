@@ -56,14 +56,15 @@ static int convert(const msgpack_object *o, rpc_arena *a, int depth, rpc_val **o
     return fl_seterr(err, errlen, "unknown msgpack type");
 }
 
-/* params of a request/notification: [] or [nil] (an empty map) or [map];
- * anything else leaves m->params NULL for the dispatcher to refuse. */
+/* params of a request/notification: [] or [nil] or [[]] (an empty map: Lua
+ * sends an empty table as an empty array) or [map]; anything else leaves
+ * m->params NULL for the dispatcher to refuse. */
 static void params_of(const rpc_val *v, rpc_arena *a, rpc_msg *m) {
     m->args = v;
     m->params = NULL;
     if (v->type != RPC_ARR || v->u.arr.n > 1) return;
     const rpc_val *p = v->u.arr.n ? v->u.arr.items[0] : NULL;
-    if (!p || p->type == RPC_NIL) m->params = rpc_map(a, 0);
+    if (!p || p->type == RPC_NIL || (p->type == RPC_ARR && !p->u.arr.n)) m->params = rpc_map(a, 0);
     else if (p->type == RPC_MAP) m->params = p;
 }
 

@@ -51,6 +51,10 @@ int rpc_field_of_type(const rpc_val *map, const char *key, int required, rpc_typ
     int rc;
     const rpc_val *v = field(map, key, required, &rc, err, errlen);
     if (!v) return rc;
+    if (type == RPC_MAP && v->type == RPC_ARR && !v->u.arr.n) { /* Lua's {} */
+        *out = v;
+        return 0;
+    }
     if (v->type != type)
         return fl_seterr(err, errlen, "'%s' must be %s %s, got %s", key, type == RPC_ARR ? "an" : "a",
                          rpc_type_name(type), rpc_type_name(v->type));

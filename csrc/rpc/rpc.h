@@ -95,7 +95,9 @@ const rpc_val *rpc_map_get(const rpc_val *map, const char *key);
  * required (the output is left untouched), and -1 with err set ("'prefix'
  * must be a string, got integer", "'max_tokens' must be in [1, 4096]",
  * "missing 'buf'"). Integers accept floats with an exact integral value
- * (Lua numbers); strings accept msgpack str and bin. */
+ * (Lua numbers); strings accept msgpack str and bin; where a map is asked
+ * for, an empty array is accepted as an empty map (Lua's {}), and
+ * rpc_map_get() finds nothing in it. */
 int rpc_field_str(const rpc_val *map, const char *key, int required, const char **s, size_t *len,
                   char *err, size_t errlen);
 int rpc_field_int(const rpc_val *map, const char *key, int required, int64_t lo, int64_t hi, int64_t *out,

@@ -22,7 +22,7 @@ local MAIN_ID = 1 -- the mark carrying the first line (and virt_lines)
 local MAX_ROW_MARKS = 64 -- overlay continuation marks use ids 2 .. 1 + this
 
 --- What is on screen now (for :Flint status, tests, the bench): nil or
---- { buf, row, col, text, lines = { ...as drawn... }, at = hrtime }
+--- { buf, row, col, text, mode, at = hrtime of the draw }
 M.current = nil
 M.hook = nil -- function(current) called after each draw (bench)
 
@@ -125,7 +125,7 @@ end
 -- ---------------------------------------------------------------- window geometry
 
 local function text_width(win)
-  local info = vim.fn.getwininfo(api.nvim_win_get_number(win) > 0 and win or api.nvim_get_current_win())[1]
+  local info = vim.fn.getwininfo(win)[1]
   return math.max(1, api.nvim_win_get_width(win) - (info and info.textoff or 0))
 end
 
@@ -233,7 +233,6 @@ function M.show(buf, row, col, text, opts)
   -- Line 1 and its offset; later lines as virt_lines.
   local first_chunks = line_chunks(lines[1], 0, marks)
   local virt_lines = {}
-  local drawn = {} -- plain text per screen row, for tests
   local off = #lines[1] + 1
   local mode = M.mode()
 
@@ -331,9 +330,6 @@ function M.show(buf, row, col, text, opts)
   end
   api.nvim_buf_set_extmark(buf, M.ns, row, col, mark)
 
-  for _, c in ipairs(first_chunks) do
-    drawn[#drawn + 1] = c[1]
-  end
   M.current = {
     buf = buf,
     row = row,

@@ -139,6 +139,8 @@ end
 
 local function alt_matches(a, typed)
   return a and not a.dup and not a.blocked and #a.text >= #typed and a.text:sub(1, #typed) == typed
+    -- blanks only would be invisible, yet <Tab> would insert them
+    and not (a.done and not a.text:find('%S'))
 end
 
 --- The alternative to show (switching to another one that matches what was
@@ -582,7 +584,8 @@ function M.visible_text()
     return nil
   end
   local rest = a.text:sub(#typed + 1)
-  return rest ~= '' and rest or nil
+  -- nothing visible (blanks only so far): nothing to accept, keys fall back
+  return rest:find('%S') and rest or nil
 end
 
 function M.is_visible()

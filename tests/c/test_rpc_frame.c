@@ -130,7 +130,7 @@ static void test_msgpack_bad(void) {
     rpc_buf_append(&b, "\x94\x00\x06\xa1m\x91\x81\xa1x\xd4\x01\x02", 12); /* ext in params */
     rpc_buf_append(&b, "\x93\x07\xa1m\x90", 5);                 /* type 7 */
     rpc_buf_append(&b, "\x94\x00\x08\xa1m\x91\x81\x05\x01", 9); /* int map key */
-    rpc_buf_append(&b, "\x94\x00\x0a\xa1e\x91\x90", 6);         /* [0, 10, "e", [[]]]: Lua's {} */
+    rpc_buf_append(&b, "\x94\x00\x0a\xa1" "e\x91\x90", 7);         /* [0, 10, "e", [[]]]: Lua's {} */
     for (int i = 0; i < 40; i++) rpc_buf_append(&b, "\x91", 1); /* 40 nested arrays */
     rpc_buf_append(&b, "\xc0", 1);
     mp_request(&b, 0, 9, "ok", 1);

@@ -79,6 +79,42 @@ test('a keystroke that does not match drops the suggestion and asks again', func
   truthy(c:stats().requests > reqs, 'a new request after the debounce')
 end)
 
+test('mid-line: a one-line suggestion, the rest of the line after it', function(c)
+  c:wait_server()
+  local prompts = {
+    { 'def area(w, h):', '    return max()' },
+    { 'import os', 'print(os.path.join())' },
+    { 'for i in range(10):', '    print(str())' },
+  }
+  local text
+  for _, p in ipairs(prompts) do
+    c:input('<Esc>')
+    c:set_lines(p, #p, #p[#p] - 1)
+    c:input('i')
+    text = c:wait_suggestion(5000)
+    if text then
+      break
+    end
+  end
+  if not text then
+    H.out('# no mid-line suggestion from this model; nothing to check')
+    return
+  end
+  eq(nil, text:find('\n'), 'one line')
+  local g = truthy(c:ghost(), 'drawn')
+  local cur = c:cursor()
+  local line = c:lines()[cur[1]]
+  local after = line:sub(cur[2] + 1)
+  local vcol = vim.fn.strdisplaywidth(line:sub(1, cur[2]))
+  if g.mode == 'inline' then
+    eq(H.display(text, vcol, 8), g.first, 'inline: the suggestion; Neovim shifts the rest')
+  else
+    eq(H.display(text .. after, vcol, 8), g.first, 'overlay: the suggestion and then the rest of the line')
+  end
+  c:input('<Tab>')
+  eq(line:sub(1, cur[2]) .. text .. after, c:lines()[cur[1]], 'accepted: the rest of the line follows')
+end)
+
 test('moving the cursor clears the ghost text', function(c)
   c:wait_server()
   truthy(c:suggest_at(H.prompts), 'suggestion')

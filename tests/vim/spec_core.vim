@@ -84,6 +84,41 @@ function! s:t_ghost() abort
 endfunction
 call Test('typing produces ghost text (text properties, on screen)', function('s:t_ghost'))
 
+function! s:t_midline() abort
+  call WaitServer()
+  for p in [['def area(w, h):', '    return max()'], ['import os', 'print(os.path.join())'], ['for i in range(10):', '    print(str())']]
+    call Keys('Escape')
+    call Type(':%d|call setline(1, ' . string(p) . ')')
+    call Keys('Enter')
+    call Keys('G $ i')
+    try
+      let st = WaitSuggestion(5000)
+      break
+    catch /timed out/
+      let st = {}
+    endtry
+  endfor
+  if empty(st)
+    call Out('# no mid-line suggestion from this model; nothing to check')
+    return
+  endif
+  call True(stridx(st.visible, "\n") < 0, 'one line')
+  call Eq(0, len(filter(copy(st.props), 'v:val.below')), 'no lines below')
+  let l = st.cursor[0]
+  let line = st.lines[l - 1]
+  let before = strpart(line, 0, st.cursor[1] - 1)
+  let after = strpart(line, st.cursor[1] - 1)
+  let want = s:rows(s:expand(before) . s:expand(st.visible, strdisplaywidth(before)) . after, 100)
+  let screen = Screen()
+  for i in range(len(want))
+    call Eq(substitute(want[i], '\s\+$', '', ''), substitute(screen[l - 1 + i], '\s\+$', '', ''), 'screen row ' . (l + i))
+  endfor
+  call Keys('Tab')
+  let st2 = WaitFor({s -> s.lines !=# st.lines}, 3000, 'the accept')
+  call Eq(before . st.visible . after, st2.lines[l - 1], 'accepted mid-line')
+endfunction
+call Test('mid-line: one line, drawn before the rest of the line', function('s:t_midline'))
+
 function! s:t_accept() abort
   call WaitServer()
   let st = SuggestAt()

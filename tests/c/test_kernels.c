@@ -1,0 +1,133 @@
+/* test_kernels.c — every fast kernel against the scalar reference.
+ *
+ * For each weight type and each kernel level this CPU runs (per-token and
+ * batch kernels), random rows × random activations for several batch sizes
+ * must match the reference (dequantize, float dot) within the error that
+ * quantizing the activations to 8 bits can cause: for each block of 32 the
+ * rounding error is at most amax/254 per element, so
+ *     |fast − ref| ≤ Σ_blocks (amax_b / 254) · Σ_{i∈b} |w_i|  (+ float slack).
+ * Float weight types (F32, F16, BF16) take float activations: float slack only.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "engine/kernels.h"
+#include "engine/qtypes.h"
+#include "tap.h"
+
+static uint64_t rng = 88172645463325252ull;
+static uint32_t rnd(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)rng;
+}
+static float rndf(void) { return (float)(rnd() % 20001) / 10000.f - 1.f; }
+
+/* Random but valid rows of type t: random bytes, scale fields set to sane values. */
+static uint8_t *random_rows(uint32_t t, int64_t n_in, int rows) {
+    const qtype_info *q = qtype_get(t);
+    size_t rb = qtype_row_size(t, n_in), nb = (size_t)(n_in / q->blck) * rows;
+    uint8_t *w = malloc(rb * rows);
+    for (size_t i = 0; i < rb * rows; i++) w[i] = (uint8_t)rnd();
+    for (size_t b = 0; b < nb; b++) {
+        uint8_t *p = w + b * q->size;
+        float r = 0.5f + (float)(rnd() % 100) / 100.f;
+        uint16_t h;
+        switch (t) {
+        case QT_F32: { float v = rndf(); memcpy(p, &v, 4); break; }
+        case QT_F16: h = fl_f32_to_f16(rndf()); memcpy(p, &h, 2); break;
+        case QT_BF16: h = fl_f32_to_bf16(rndf()); memcpy(p, &h, 2); break;
+        case QT_Q8_0: case QT_Q4_0: h = fl_f32_to_f16(0.01f * r); memcpy(p, &h, 2); break;
+        case QT_Q4_K: case QT_Q5_K:
+            ((blk_q4_k *)p)->d = fl_f32_to_f16(0.001f * r);
+            ((blk_q4_k *)p)->dmin = fl_f32_to_f16(0.002f * r);
+            break;
+        case QT_Q6_K: ((blk_q6_k *)p)->d = fl_f32_to_f16(0.0005f * r); break;
+        case QT_IQ4_XS: ((blk_iq4_xs *)p)->d = fl_f32_to_f16(0.0002f * r); break;
+        }
+    }
+    return w;
+}
+
+static void check_type(uint32_t t, int level, int use_batch) {
+    const int64_t n_in = 512;
+    const int rows = 37, toks[] = {1, 3, 4, 17, 33};
+    const kq_ops *fast = kq_level(level);
+    if (!fast) return;
+    if (use_batch) fast = fast->batch;
+    if (!fast || !fast->supports(t)) return;
+    const qtype_info *q = qtype_get(t);
+    uint8_t *w = random_rows(t, n_in, rows);
+    kq_mat m = {w, t, n_in, rows, qtype_row_size(t, n_in)};
+    float *wf = malloc(sizeof(float) * n_in * rows);
+    for (int r = 0; r < rows; r++) q->dequant(w + r * m.row_bytes, wf + r * n_in, n_in);
+    for (size_t ti = 0; ti < sizeof toks / sizeof toks[0]; ti++) {
+        int nt = toks[ti];
+        if (use_batch && nt < KQ_BATCH_MIN) continue;
+        float *x = malloc(sizeof(float) * n_in * nt), *yr = malloc(sizeof(float) * rows * nt),
+              *yf = malloc(sizeof(float) * rows * nt);
+        for (int64_t i = 0; i < n_in * nt; i++) x[i] = rndf() * (i % 7 == 0 ? 4.f : 1.f);
+        size_t sr = kq_ref_ops.act_bytes(t, n_in), sf = (fast->act_bytes(t, n_in) + 63) & ~(size_t)63;
+        uint8_t *ar = malloc(sr * nt), *af = aligned_alloc(64, sf * nt);
+        for (int k = 0; k < nt; k++) {
+            kq_ref_ops.prepare(t, x + k * n_in, ar + k * sr, n_in);
+            fast->prepare(t, x + k * n_in, af + k * sf, n_in);
+        }
+        kq_ref_ops.rows(&m, ar, sr, nt, yr, rows, 0, rows);
+        /* split the rows in two calls, as threads do */
+        fast->rows(&m, af, sf, nt, yf, rows, 0, 16);
+        fast->rows(&m, af, sf, nt, yf, rows, 16, rows);
+        int ok = 1;
+        double worst = 0;
+        for (int k = 0; k < nt; k++)
+            for (int r = 0; r < rows; r++) {
+                double bound = 0, mag = 0;
+                for (int64_t b = 0; b < n_in / 32; b++) {
+                    float amax = 0;
+                    double sw = 0;
+                    for (int i = 0; i < 32; i++) {
+                        amax = fmaxf(amax, fabsf(x[k * n_in + b * 32 + i]));
+                        sw += fabs(wf[r * n_in + b * 32 + i]);
+                        mag += fabs(wf[r * n_in + b * 32 + i] * x[k * n_in + b * 32 + i]);
+                    }
+                    if (t != QT_F32 && t != QT_F16 && t != QT_BF16) bound += amax / 254.0 * sw;
+                }
+                bound = bound * 1.01 + 1e-5 * mag + 1e-6;
+                double d = fabs((double)yf[k * rows + r] - yr[k * rows + r]);
+                if (!(d <= bound)) ok = 0;
+                if (d / bound > worst) worst = d / bound;
+            }
+        CHECK(ok, "%s %s%s, %d token(s): within the activation-quantization bound (worst %.2f of it)", q->name,
+              kq_level_name(level), use_batch ? " batch" : "", nt, worst);
+        free(x), free(yr), free(yf), free(ar), free(af);
+    }
+    free(w);
+    free(wf);
+}
+
+int main(void) {
+    const uint32_t types[] = {QT_F32, QT_F16, QT_BF16, QT_Q8_0, QT_Q4_0, QT_Q4_K, QT_Q5_K, QT_Q6_K, QT_IQ4_XS};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        for (int level = KQ_AVX2; level < KQ_NLEVELS; level++) {
+            check_type(types[i], level, 0);
+            check_type(types[i], level, 1);
+        }
+    /* the reference vector primitives against plain loops */
+    float a[100], b[100], y[100], y2[100];
+    for (int i = 0; i < 100; i++) a[i] = rndf(), b[i] = rndf(), y[i] = y2[i] = rndf();
+    for (int level = 0; level < KQ_NLEVELS; level++) {
+        if (kq_set_level(level)) continue;
+        const kq_vec_ops *v = kq_vec();
+        double d = 0;
+        for (int i = 0; i < 100; i++) d += (double)a[i] * b[i];
+        memcpy(y, y2, sizeof y);
+        v->axpy(100, 0.5f, a, y);
+        int ok = fabs(v->dot(100, a, b) - d) < 1e-4;
+        for (int i = 0; i < 100; i++) ok &= fabsf(y[i] - (y2[i] + 0.5f * a[i])) < 1e-6f;
+        CHECK(ok, "%s vector dot and axpy", kq_level_name(level));
+    }
+    return tap_done();
+}
