@@ -118,13 +118,14 @@ int spec_feed(spec_gen *g, const int32_t *tokens, int n, const volatile int *can
     int m = 0;
     if (g->have_pending) in[m++] = g->hist[g->n_hist - 1];
     memcpy(in + m, tokens, (size_t)n * sizeof(int32_t));
-    double t0 = fl_now();
+    double t0 = spec_clock();
     eng_ctx_set_exact(g->t, 0);
     int rc = eng_decode(g->t, in, m + n, ENG_LOGITS_LAST, g->rows, cancel, err, errlen);
     free(in);
     if (rc) return rc;
-    g->st.t_feed += fl_now() - t0;
-    spec_policy_note_feed(&g->pol, m + n, fl_now() - t0);
+    double dt = spec_clock() - t0;
+    g->st.t_feed += dt;
+    spec_policy_note_feed(&g->pol, m + n, dt);
     memcpy(g->hist + g->n_hist, tokens, (size_t)n * sizeof(int32_t));
     g->n_hist += n;
     g->have_pending = 0;

@@ -68,12 +68,14 @@ typedef struct {
 typedef struct {
     long steps;          /* verifications with drafts from this source */
     long drafted, accepted;
-    double t_draft;      /* seconds spent drafting (incl. keeping the drafting context in sync) */
+    double t_draft;      /* seconds drafting (incl. keeping the drafting context in sync) */
     double accept_rate;  /* current estimate of the per-token acceptance probability */
     double draft_cost;   /* current estimate of seconds per drafted token (0: not measured) */
     int k_last;          /* draft length chosen the last time */
 } spec_src_stats;
 
+/* Times are CPU seconds of the calling thread (it drives the compute pool
+ * and waits for it): time the thread was preempted is not counted. */
 typedef struct {
     long tokens;         /* tokens returned by spec_step */
     long verify_calls;   /* target decodes by spec_step (speculative or plain) */

@@ -3,7 +3,19 @@
 #ifndef FLINT_SPEC_INTERNAL_H
 #define FLINT_SPEC_INTERNAL_H
 
+#include <time.h>
+
 #include "engine/spec.h"
+
+/* The generator's clock: CPU seconds of the calling thread, which drives the
+ * compute pool and waits for it. Unlike wall-clock time it does not count
+ * the time the thread was preempted, so measurements stay comparable on a
+ * loaded machine. */
+static inline double spec_clock(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 /* ---- n-gram lookup (spec_ngram.c) ---- */
 

@@ -77,6 +77,14 @@ static int best_k(const spec_policy *p, int src, int n, int kmin, int kmax, int 
     return bk;
 }
 
+/* Could source src beat plain decoding (by 2%) if every draft were accepted? */
+static int could_pay(const spec_policy *p, int src, int kmax, int ctx, double v0) {
+    double c = spec_policy_draft_cost(p, src, ctx);
+    for (int k = 1; k <= kmax; k++)
+        if ((k + 1) / (spec_policy_verify_cost(p, k, ctx) + k * c) > 1.02 / v0) return 1;
+    return 0;
+}
+
 /* Seconds per token for source src to catch up on a prompt. */
 static double catchup_cost(const spec_policy *p, int src, int ctx) {
     if (p->pcost[src] > 0) return p->pcost[src];
@@ -112,11 +120,12 @@ int spec_policy_choose(spec_policy *p, const spec_cand c[SPEC_NSRC], int ctx, in
                 if (!fixed) ks[s] = c[s].kmax < 2 ? c[s].kmax : 2;
             }
     } else if (++p->plain_run >= p->probe_gap) {
-        pick = -1; /* probe the least recently used source with a short draft */
+        pick = -1; /* probe the least recently used source that could pay, with a one-token draft */
         for (int s = 0; s < SPEC_NSRC; s++)
-            if (ok[s] && (pick < 0 || p->last_used[s] < p->last_used[pick])) pick = s;
+            if (ok[s] && (pick < 0 || p->last_used[s] < p->last_used[pick]) && could_pay(p, s, c[s].kmax, ctx, v0))
+                pick = s;
         if (pick < 0) return -1;
-        ks[pick] = c[pick].kmax < 2 ? c[pick].kmax : 2;
+        ks[pick] = 1;
         p->probe_gap = p->probe_gap * 2 < PROBE_GAP_MAX ? p->probe_gap * 2 : PROBE_GAP_MAX;
     } else {
         return -1;

@@ -14,12 +14,12 @@ static int draft(spec_gen *g, int src, int k, const int32_t *ngram, int32_t *d, 
     }
     spec_drafter *m = &g->model[src];
     int behind = spec_drafter_behind(m, g->hist, g->n_hist);
-    double t0 = fl_now();
+    double t0 = spec_clock();
     int rc = spec_drafter_sync(m, g->hist, g->n_hist, cancel, err, errlen);
-    double t1 = fl_now();
+    double t1 = spec_clock();
     if (!rc) rc = spec_drafter_draft(m, k, d, cancel, err, errlen);
     if (rc < 0) return rc;
-    double t2 = fl_now();
+    double t2 = spec_clock();
     g->st.t_draft += t2 - t0;
     g->st.src[src].t_draft += t2 - t0;
     if (behind > SPEC_CATCHUP) { /* a prompt to catch up on, then k - 1 drafting decodes */
@@ -91,9 +91,9 @@ int spec_step(spec_gen *g, int32_t *out, int max, const volatile int *cancel, ch
     }
     g->batch[0] = g->hist[g->n_hist - 1];
     eng_ctx_set_exact(g->t, 1);
-    double t0 = fl_now();
+    double t0 = spec_clock();
     int rc = eng_decode(g->t, g->batch, k + 1, ENG_LOGITS_ALL, g->rows, cancel, err, errlen);
-    double dt = fl_now() - t0;
+    double dt = spec_clock() - t0;
     if (rc) return rc;
     int acc = accept(g, d, k, q, out);
     eng_ctx_truncate(g->t, len + 1 + acc);
