@@ -262,7 +262,7 @@ static void first_var(inj_ctx *c, size_t from, size_t to, char *out) {
         if (k + 1 < to && (is_op(c, &c->t[k + 1], ")") || is_op(c, &c->t[k + 1], "*")) && k > from &&
             is_op(c, &c->t[k - 1], "(") && (c->lang == LANG_C || c->lang == LANG_JAVA))
             continue;                             /* a cast to a named type */
-        snprintf(out, INJ_NAME, "%s", w);
+        str_copy(out, INJ_NAME, w);
         return;
     }
 }
@@ -284,7 +284,7 @@ static void parse_args(inj_ctx *c, args_t *a, const char *close) {
             if (a->n < MAXARGS) {
                 a->v[a->n] = v;
                 first_var(c, from, c->i, a->base[a->n]);
-                snprintf(a->kw[a->n], sizeof a->kw[0], "%s", w);
+                str_copy(a->kw[a->n], sizeof a->kw[0], w);
                 a->n++;
             }
         } else {
@@ -593,7 +593,7 @@ static aval call(inj_ctx *c, const char *path, aval recv, int has_recv, int recv
                 }
                 if (*c->ncalls < *c->ccalls) {
                     callrec *r = &(*c->calls)[*c->ncalls];
-                    snprintf(r->fn, sizeof r->fn, "%s", callee);
+                    str_copy(r->fn, sizeof r->fn, callee);
                     r->method = has_recv;
                     r->nargs = n;
                     for (int k = 0; k < n; k++) {
@@ -624,7 +624,7 @@ static aval call(inj_ctx *c, const char *path, aval recv, int has_recv, int recv
     int g = tab_guard(callee);
     if (g) {
         c->guard_mask |= g;
-        snprintf(c->guard_var, sizeof c->guard_var, "%s", has_recv && recv_name[0] ? recv_name :
+        str_copy(c->guard_var, sizeof c->guard_var, has_recv && recv_name[0] ? recv_name :
                                                           a->n ? a->base[0] : "");
     }
     check_sinks(c, callee, path, a, recv);
@@ -737,12 +737,11 @@ static aval postfix(inj_ctx *c, aval v, char *path, size_t pcap, int has_path, i
             c->i + 1 < c->nt && c->t[c->i + 1].type == T_ID) {
             char w[INJ_NAME];
             tok_text(c, &c->t[c->i + 1], w, sizeof w);
-            if (!has_recv) snprintf(recv_name, sizeof recv_name, "%s", path);
+            if (!has_recv) str_copy(recv_name, sizeof recv_name, path);
             recv = v;
             recv_known = known;
             has_recv = 1;
-            size_t pl = strlen(path);
-            snprintf(path + pl, pcap - pl, "%s%s", pl ? "." : "", w);
+            path_push(path, pcap, w);
             c->i += 2;
             aval *kv = var_find(c, path);
             if (kv) v = *kv, known = 1;
@@ -753,7 +752,7 @@ static aval postfix(inj_ctx *c, aval v, char *path, size_t pcap, int has_path, i
         if (tok_is(c, t, "(") && (has_path || path[0])) {
             v = call(c, path, recv, has_recv, recv_known, recv_name, 0);
             known = 1;
-            snprintf(recv_name, sizeof recv_name, "%s", "");
+            recv_name[0] = 0;
             size_t pl = strlen(path);
             if (pl + 3 < pcap) strcat(path, "()");
             has_path = 1;
@@ -853,7 +852,7 @@ static aval primary(inj_ctx *c) {
                     return a;
                 }
                 char path[256];
-                snprintf(path, sizeof path, "%s", ty);
+                str_copy(path, sizeof path, ty);
                 if (at_op(c, "(")) {
                     aval v = call(c, path, av_const(), 0, 0, "", 1);
                     if (at_op(c, "{")) skip_group(c);   /* anonymous class body */
@@ -867,7 +866,7 @@ static aval primary(inj_ctx *c) {
         if (!strcmp(w, "this") || !strcmp(w, "self") || !strcmp(w, "$this") || !strcmp(w, "super")) {
             c->i++;                                    /* the object itself is no data */
             char path[256];
-            snprintf(path, sizeof path, "%s", w);
+            str_copy(path, sizeof path, w);
             return postfix(c, av_const(), path, sizeof path, 1, 1);
         }
         if (!strcmp(w, "lambda")) {                    /* lambda params: body */
@@ -886,7 +885,7 @@ static aval primary(inj_ctx *c) {
         c->i++;
         const char *name = c->lang == LANG_C ? macro_alias(c, w) : w;
         char path[256];
-        snprintf(path, sizeof path, "%s", name);
+        str_copy(path, sizeof path, name);
         aval v;
         aval *kv = var_find(c, path);
         int found = 0, known = 1;
@@ -975,19 +974,17 @@ static int binop(inj_ctx *c, char *op) {
         {"===", 6}, {"!==", 6}, {"<", 6}, {">", 6}, {"<=", 6}, {">=", 6}, {"<=>", 6}, {"<<", 7},
         {">>", 7}, {"+", 8}, {"-", 8}, {".", 8}, {"*", 9}, {"/", 9}, {"%", 9}, {"**", 10},
     };
-    char w[INJ_NAME];
-    tok_text(c, t, w, sizeof w);
     if (t->type == T_ID) {
-        if (!strcmp(w, "or")) { strcpy(op, "||"); return 1; }
-        if (!strcmp(w, "and")) { strcpy(op, "&&"); return 2; }
-        if (!strcmp(w, "in") || !strcmp(w, "is") || !strcmp(w, "instanceof")) { strcpy(op, "=="); return 6; }
+        if (tok_is(c, t, "or")) { strcpy(op, "||"); return 1; }
+        if (tok_is(c, t, "and")) { strcpy(op, "&&"); return 2; }
+        if (tok_is(c, t, "in") || tok_is(c, t, "is") || tok_is(c, t, "instanceof")) { strcpy(op, "=="); return 6; }
         return 0;
     }
-    if (t->type != T_OP) return 0;
-    if (!strcmp(w, ".") && c->lang != LANG_PHP) return 0;
-    if (!strcmp(w, "..") && c->lang == LANG_LUA) { strcpy(op, "."); return 8; }
+    if (t->type != T_OP || t->len > 3) return 0;
+    if (tok_is(c, t, ".") && c->lang != LANG_PHP) return 0;
+    if (tok_is(c, t, "..") && c->lang == LANG_LUA) { strcpy(op, "."); return 8; }
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
-        if (!strcmp(w, ops[k].op)) { strcpy(op, w); return ops[k].prec; }
+        if (tok_is(c, t, ops[k].op)) { strcpy(op, ops[k].op); return ops[k].prec; }
     return 0;
 }
 

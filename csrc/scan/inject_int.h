@@ -87,7 +87,28 @@ typedef struct {
 #define INJ_OBJ_SLOTS 16    /* elements of a modelled list or map */
 #define INJ_ARGS 6          /* arguments kept in a call record */
 
-typedef struct { char name[INJ_NAME]; aval v; } var;
+typedef struct { char name[INJ_NAME]; uint32_t h; aval v; } var;   /* h: name_hash(name) */
+
+static inline uint32_t name_hash(const char *s) {
+    uint32_t h = 2166136261u;
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+/* Copies src into dst[cap], cut to fit (always NUL-terminated). */
+static inline void str_copy(char *dst, size_t cap, const char *src) {
+    size_t n = strlen(src);
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+/* Appends ".w" (or "w" to an empty path) to path[cap], cut to fit. */
+static inline void path_push(char *path, size_t cap, const char *w) {
+    size_t pl = strlen(path);
+    if (pl && pl + 1 < cap) path[pl++] = '.', path[pl] = 0;
+    str_copy(path + pl, cap - pl, w);
+}
 
 typedef struct {
     int is_map, n;
@@ -104,6 +125,7 @@ typedef struct {                       /* a call to a function not seen yet */
 
 typedef struct {                       /* a user function, kept to evaluate calls */
     char name[INJ_NAME];
+    uint32_t h;                        /* name_hash(name) */
     int lang, nparams;
     char param[8][INJ_NAME];
     char *body;
@@ -135,6 +157,7 @@ struct inj_ctx {
     /* shared with nested interpreters (owned by the analyser) */
     callrec **calls; size_t *ncalls, *ccalls;
     fndef **fns; size_t *nfns, *cfns;
+    struct inj_memo **memo;            /* results of calls to user functions */
     /* C object-like macros */
     char (*macro)[2][INJ_NAME]; size_t nmacro, cmacro;
     /* statement being executed */

@@ -153,15 +153,17 @@ void av_scan_literal(aval *a, const char *s, size_t n) {
 }
 
 aval *var_find(inj_ctx *c, const char *name) {
+    uint32_t h = name_hash(name);
     for (size_t i = c->nvars; i-- > 0;)
-        if (!strcmp(c->vars[i].name, name)) return &c->vars[i].v;
+        if (c->vars[i].h == h && !strcmp(c->vars[i].name, name)) return &c->vars[i].v;
     return NULL;
 }
 
 void var_set(inj_ctx *c, const char *name, aval v) {
     if (!name[0] || c->dead) return;             /* dead code assigns nothing */
+    uint32_t h = name_hash(name);
     for (size_t i = c->nvars; i-- > c->scope0;)
-        if (!strcmp(c->vars[i].name, name)) {
+        if (c->vars[i].h == h && !strcmp(c->vars[i].name, name)) {
             c->vars[i].v = c->weak ? av_join(c, c->vars[i].v, v) : v;
             return;
         }
@@ -174,7 +176,8 @@ void var_set(inj_ctx *c, const char *name, aval v) {
         c->cvars = nc;
     }
     var *x = &c->vars[c->nvars++];
-    snprintf(x->name, sizeof x->name, "%s", name);
+    str_copy(x->name, sizeof x->name, name);
+    x->h = name_hash(x->name);
     x->v = v;
 }
 
