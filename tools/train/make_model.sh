@@ -50,8 +50,9 @@ $NICE $PY $T/ship.py --moe $WORK/moe/ckpt.pt --draft $WORK/draft/ckpt.pt --type 
 $NICE $PY $T/check_fixtures.py models/flint-coder-moe.Q8_0.gguf models/flint-coder-draft.Q8_0.gguf
 if [ -x build/flint ]; then
     $NICE $PY $T/check_roundtrip.py
+    $NICE $PY $T/tok_check.py --corpus corpus --splits val,test --flint build/flint
 else
-    echo "build/flint not built: skipping the flint-vs-PyTorch logits check"
+    echo "build/flint not built: skipping the flint-vs-PyTorch logits and tokenizer checks"
 fi
 
 echo "== metrics"
