@@ -117,6 +117,52 @@ static float dot_q8_0(int64_t n, const void *wv, const void *av) {
     return hsum_ps(acc);
 }
 
+/* dot_q8_0 of one weight row with 4 (dot4) or 2 (dot2) activation rows
+ * (stride bytes apart) into y[0], y[ldy], ...: per (row, token) the
+ * operations of dot_q8_0 in the same order, so the results are bit-identical
+ * (exact mode relies on it), but the weight block is loaded, made absolute
+ * and its scale converted once, and the accumulation chains overlap. */
+#define DOTN_STEP(a, c)                                                                                         \
+    c = _mm256_fmadd_ps(                                                                                        \
+        _mm256_cvtepi32_ps(dot_u8s8(_mm256_setzero_si256(), wa,                                                  \
+                                    _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)a[i].qs), wq))),       \
+        _mm256_set1_ps(dw * a[i].d), c)
+#define DOTN_ACT(j) ((const act_q8_32 *)((const uint8_t *)av + (j) * stride))
+
+static void dot4_q8_0(int64_t n, const void *wv, const void *av, size_t stride, float *y, int ldy) {
+    const blk_q8_0 *w = wv;
+    const act_q8_32 *a0 = DOTN_ACT(0), *a1 = DOTN_ACT(1), *a2 = DOTN_ACT(2), *a3 = DOTN_ACT(3);
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+    for (int64_t i = 0; i < n / 32; i++) {
+        __m256i wq = _mm256_loadu_si256((const __m256i *)w[i].qs), wa = _mm256_sign_epi8(wq, wq);
+        float dw = fl_f16_to_f32(w[i].d);
+        DOTN_STEP(a0, c0);
+        DOTN_STEP(a1, c1);
+        DOTN_STEP(a2, c2);
+        DOTN_STEP(a3, c3);
+    }
+    y[0] = hsum_ps(c0);
+    y[ldy] = hsum_ps(c1);
+    y[2 * ldy] = hsum_ps(c2);
+    y[3 * ldy] = hsum_ps(c3);
+}
+
+static void dot2_q8_0(int64_t n, const void *wv, const void *av, size_t stride, float *y, int ldy) {
+    const blk_q8_0 *w = wv;
+    const act_q8_32 *a0 = DOTN_ACT(0), *a1 = DOTN_ACT(1);
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0;
+    for (int64_t i = 0; i < n / 32; i++) {
+        __m256i wq = _mm256_loadu_si256((const __m256i *)w[i].qs), wa = _mm256_sign_epi8(wq, wq);
+        float dw = fl_f16_to_f32(w[i].d);
+        DOTN_STEP(a0, c0);
+        DOTN_STEP(a1, c1);
+    }
+    y[0] = hsum_ps(c0);
+    y[ldy] = hsum_ps(c1);
+}
+#undef DOTN_STEP
+#undef DOTN_ACT
+
 static float dot_q4_0(int64_t n, const void *wv, const void *av) {
     const blk_q4_0 *w = wv;
     const act_q8_32 *a = av;
@@ -361,7 +407,14 @@ static void x86_rows(const kq_mat *w, const void *act, size_t act_stride, int n_
     dot_fn dot = x86_dot(w->type, &a);
     for (int64_t rt = r0; rt < r1; rt += 16) {
         int64_t re = rt + 16 < r1 ? rt + 16 : r1;
-        for (int t = 0; t < n_tok; t++) {
+        int t = 0;
+        for (int step = 4; w->type == QT_Q8_0 && step >= 2; step /= 2) /* same results as the loop below, faster */
+            for (; t + step <= n_tok; t += step)
+                for (int64_t r = rt; r < re; r++)
+                    (step == 4 ? dot4_q8_0 : dot2_q8_0)(w->n_in, w->data + (size_t)r * w->row_bytes,
+                                                        (const uint8_t *)act + (size_t)t * act_stride, act_stride,
+                                                        y + (size_t)t * ldy + r, ldy);
+        for (; t < n_tok; t++) {
             const void *at = (const uint8_t *)act + (size_t)t * act_stride;
             float *yt = y + (size_t)t * ldy;
             for (int64_t r = rt; r < re; r++) yt[r] = dot(w->n_in, w->data + (size_t)r * w->row_bytes, at);

@@ -77,3 +77,14 @@ check "the default config file (\$XDG_CONFIG_HOME/flint/serve.conf) is read" gre
 # --framing msgpack refuses JSON bytes without crashing
 printf '[1,{"method":"stats"}]\n' | run_serve "$TMP/out" "$TMP/err" --model $M --framing msgpack
 check "JSON bytes to a msgpack server: clean exit" test "$(cat "$TMP/rc")" = 0
+
+# scanner settings from the config file
+printf 'scan.secret = sometimes\n' >"$TMP/scan-bad.conf"
+"$BIN" serve --config "$TMP/scan-bad.conf" </dev/null >/dev/null 2>"$TMP/err"; rc=$?
+check "a bad scan.* setting exits 1" test "$rc" = 1
+check "... saying it is the scanner configuration" grep -q "scanner configuration" "$TMP/err"
+printf 'scan.npm-token = halt\nmodel = %s\n' "$M" >"$TMP/scan.conf"
+printf '[1,{"method":"scan","params":{"text":"npm_token: %s","role":"output"}}]\n' "'npm_hK0FJXBYCkejhEMY4Kp6bOOZn1DlfBOmtbJY'" |
+  run_serve "$TMP/out" "$TMP/err" --config "$TMP/scan.conf"
+check "scan.RULE = ACTION reaches the scanner" grep -q '"rule":"npm-token".*"action":"halt"' "$TMP/out"
+check "... and the secret is not echoed" sh -c "! grep -q hK0FJXBY '$TMP/out'"
