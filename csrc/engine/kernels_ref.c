@@ -43,22 +43,10 @@ static void axpy_f32(int64_t n, float a, const float *x, float *y) {
 
 const kq_vec_ops kq_ref_vec = {dot_f32, axpy_f32, attn_group};
 
-/* Per-thread row buffer, grown once to the widest row seen. */
-static float *row_buffer(int64_t n) {
-    static __thread float *buf;
-    static __thread int64_t cap;
-    if (n > cap) {
-        free(buf);
-        buf = malloc((size_t)n * sizeof(float));
-        cap = buf ? n : 0;
-    }
-    return buf;
-}
-
 static void ref_rows(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy,
                      int64_t r0, int64_t r1) {
     const qtype_info *q = qtype_get(w->type);
-    float *row = w->type == 0 ? NULL : row_buffer(w->n_in);
+    float *row = w->type == 0 ? NULL : kq_scratch(KQ_SCRATCH_ROW, (size_t)w->n_in * sizeof(float));
     for (int64_t r = r0; r < r1; r++) {
         const void *src = w->data + (size_t)r * w->row_bytes;
         const float *wr = src;
