@@ -360,6 +360,12 @@ aval inj_call(inj_ctx *c, const char *path, aval recv, int has_recv, int recv_kn
             for (int k = 0; k < n; k++) args[k] = a->v[k];
             if (c->depth < 3) out = call_user(c, callee, args, n, &ok);
             if (!ok && *c->ncalls < 4096 && !tab_sink(c->lang, callee, path, (const sink_def *[4]){0})) {
+                aval ex[INJ_ARGS];                /* first: expanding may add records */
+                for (int k = 0; k < n; k++) {
+                    ex[k] = inj_expand(c, args[k]);
+                    ex[k].sid = -1;
+                    ex[k].havestr = 0;
+                }
                 if (*c->ncalls == *c->ccalls) {
                     size_t nc = *c->ccalls ? *c->ccalls * 2 : 64;
                     callrec *q = realloc(*c->calls, nc * sizeof *q);
@@ -367,14 +373,11 @@ aval inj_call(inj_ctx *c, const char *path, aval recv, int has_recv, int recv_kn
                 }
                 if (*c->ncalls < *c->ccalls) {
                     callrec *r = &(*c->calls)[*c->ncalls];
+                    memset(r, 0, sizeof *r);
                     str_copy(r->fn, sizeof r->fn, callee);
                     r->method = has_recv;
                     r->nargs = n;
-                    for (int k = 0; k < n; k++) {
-                        r->arg[k] = inj_expand(c, args[k]);
-                        r->arg[k].sid = -1;
-                        r->arg[k].havestr = 0;
-                    }
+                    memcpy(r->arg, ex, (size_t)n * sizeof *ex);
                     out = av_const();
                     out.call = (int)(*c->ncalls)++;
                     ok = 1;
