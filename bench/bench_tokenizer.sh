@@ -34,6 +34,8 @@ set -- "$V/ggml-vocab-tiny-bpe.gguf" "$V/ggml-vocab-starcoder.gguf" "$V/ggml-voc
 flint=tests/fixtures/vocab-flint/flint-coder.vocab.gguf
 [ -f "$flint" ] && set -- "$flint" "$@"
 
-echo "input: $desc, sha256 $sum..."
+# a busy machine (load above the 2 cores) slows every column alike; say how busy it was
+load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null)
+echo "input: $desc, sha256 $sum...; load average $load"
 mkdir -p bench/results
-"$TMP/bench" "$TMP/input" "$desc, sha256 $sum" bench/results/tokenizer.json 7 "$@"
+"$TMP/bench" "$TMP/input" "$desc, sha256 $sum; 1-min load average at start: $load" bench/results/tokenizer.json 7 "$@"

@@ -247,25 +247,13 @@ static void tile(const wblk *const *wr, const ablk *a, int64_t nb, __m512 out[RR
     out[0] = f0, out[1] = f1, out[2] = f2, out[3] = f3;
 }
 
-/* Per-thread scratch buffers, grown once. */
-static void *grow(void **buf, size_t *cap, size_t need) {
-    if (need > *cap) {
-        free(*buf);
-        *buf = aligned_alloc(64, (need + 63) / 64 * 64);
-        *cap = *buf ? need : 0;
-    }
-    return *buf;
-}
-
 static void b_rows(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy, int64_t r0,
                    int64_t r1) {
-    static __thread void *abuf, *wbuf;
-    static __thread size_t acap, wcap;
     unpack_fn up = unpacker(w->type);
     int64_t nb = w->n_in / 32;
     int ng = (n_tok + TG - 1) / TG;
-    ablk *A = grow(&abuf, &acap, (size_t)ng * nb * sizeof(ablk));
-    wblk *W = grow(&wbuf, &wcap, (size_t)WT * nb * sizeof(wblk));
+    ablk *A = kq_scratch(KQ_SCRATCH_BATCH_ACT, (size_t)ng * nb * sizeof(ablk));
+    wblk *W = kq_scratch(KQ_SCRATCH_BATCH_W, (size_t)WT * nb * sizeof(wblk));
     if (!A || !W) return;
     for (int g = 0; g < ng; g++) gather_tokens(act, act_stride, g * TG, n_tok - g * TG < TG ? n_tok - g * TG : TG, nb, A + (size_t)g * nb);
     for (int64_t rt = r0; rt < r1; rt += WT) {

@@ -18,6 +18,7 @@
  * assumed to pass their inputs through), so the result never depends on how
  * the text was chunked.
  */
+#include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,7 @@ struct runner {
     size_t ncalls, ccalls;
     fndef *fns;
     size_t nfns, cfns, fnbytes;
+    struct inj_memo *memo;
     frame fr[MAXFR];              /* last: not cleared on init (push() clears a frame) */
 };
 
@@ -152,7 +154,8 @@ static void store_function(runner *r, frame *f, size_t end) {
     sv_copy(r->c.v, f->body_start, len, d->body);
     d->len = len;
     d->lang = r->c.lang;
-    snprintf(d->name, sizeof d->name, "%s", f->fname);
+    str_copy(d->name, sizeof d->name, f->fname);
+    d->h = name_hash(d->name);
     d->nparams = f->nparams;
     memcpy(d->param, f->param, sizeof d->param);
     r->nfns++;
@@ -191,30 +194,49 @@ static int op(runner *r, size_t k, const char *o) {
     return k < r->c.nt && r->c.t[k].type == T_OP && tok_is(&r->c, &r->c.t[k], o);
 }
 
+/* +1 for an opening bracket token, -1 for a closing one, else 0. */
+static int bracket(const tok *t) {
+    if (t->type != T_OP || t->len != 1) return 0;
+    switch (t->code) {
+    case '(': case '[': case '{': return 1;
+    case ')': case ']': case '}': return -1;
+    default: return 0;
+    }
+}
+
 /* Index after the group opened at k ("(" ... ")"), within [k, to). */
 static size_t group_end(runner *r, size_t k, size_t to) {
     int d = 0;
     for (; k < to; k++) {
+        int b = bracket(&r->c.t[k]);
+        if (b > 0) d++;
+        else if (b < 0 && --d == 0) return k + 1;
+    }
+    return to;
+}
+
+/* First index in [from, to) of an op of the NULL-terminated list at bracket
+ * depth 0, or to; *which (optional) receives its index in the list. */
+static size_t find_top_any(runner *r, size_t from, size_t to, const char *const *ops, int *which) {
+    int d = 0;
+    for (size_t k = from; k < to; k++) {
         const tok *t = &r->c.t[k];
         if (t->type != T_OP) continue;
-        if (tok_is(&r->c, t, "(") || tok_is(&r->c, t, "[") || tok_is(&r->c, t, "{")) d++;
-        else if ((tok_is(&r->c, t, ")") || tok_is(&r->c, t, "]") || tok_is(&r->c, t, "}")) && --d == 0)
-            return k + 1;
+        if (!d)
+            for (int o = 0; ops[o]; o++)
+                if (tok_is(&r->c, t, ops[o])) {
+                    if (which) *which = o;
+                    return k;
+                }
+        d += bracket(t);
     }
     return to;
 }
 
 /* First index in [from, to) of op o at bracket depth 0, or to. */
 static size_t find_top(runner *r, size_t from, size_t to, const char *o) {
-    int d = 0;
-    for (size_t k = from; k < to; k++) {
-        const tok *t = &r->c.t[k];
-        if (t->type != T_OP) continue;
-        if (!d && tok_is(&r->c, t, o)) return k;
-        if (tok_is(&r->c, t, "(") || tok_is(&r->c, t, "[") || tok_is(&r->c, t, "{")) d++;
-        else if (tok_is(&r->c, t, ")") || tok_is(&r->c, t, "]") || tok_is(&r->c, t, "}")) d--;
-    }
-    return to;
+    const char *ops[] = {o, NULL};
+    return find_top_any(r, from, to, ops, NULL);
 }
 
 /* Parameter names of a parameter list (k at "(") into the frame. */
@@ -241,11 +263,11 @@ static void parse_params(runner *r, frame *f, size_t k, size_t to, int taint_ann
             if (!strcmp(w, "self") || !strcmp(w, "this") || !strcmp(w, "cls") || !strcmp(w, "final") ||
                 !strcmp(w, "const") || (q > seg && op(r, q - 1, "@")))
                 continue;
-            snprintf(name, sizeof name, "%s", w);
+            str_copy(name, sizeof name, w);
             if (first) break;
         }
         if (name[0]) {
-            snprintf(f->param[f->nparams], INJ_NAME, "%s", name);
+            str_copy(f->param[f->nparams], INJ_NAME, name);
             f->nparams++;
             var_set(&r->c, name, (r->route || (annotated && taint_annot)) ? av_taint() : av_opaque());
         }
@@ -278,17 +300,9 @@ static void exec_range(runner *r, size_t from, size_t to, int opens);
 
 static void exec_assign(runner *r, size_t from, size_t to) {
     inj_ctx *c = &r->c;
-    size_t k = to;
-    const char *ops[] = {"=", "+=", ".=", ":=", "||=", "?" "?=", "|=", "<-", "-=", NULL};
+    static const char *const ops[] = {"=", "+=", ".=", ":=", "||=", "?" "?=", "|=", "<-", "-=", NULL};
     int which = -1;
-    for (int o = 0; ops[o] && k == to; o++) {
-        size_t q = find_top(r, from, to, ops[o]);
-        if (q < k) { k = q; which = o; }
-    }
-    for (int o = 0; ops[o]; o++) {                        /* the earliest operator wins */
-        size_t q = find_top(r, from, to, ops[o]);
-        if (q < k) { k = q; which = o; }
-    }
+    size_t k = find_top_any(r, from, to, ops, &which);    /* the earliest operator wins */
     if (k == to || k == from) {
         eval_range(c, from, to);
         return;
@@ -339,9 +353,8 @@ single:;
         tok_text(c, &c->t[q], w, sizeof w);
         if (c->t[q].type == T_ID) {
             if (path[0] && !op(r, q - 1, ".") && !op(r, q - 1, "->") && !op(r, q - 1, "::")) path[0] = 0;
-            size_t pl = strlen(path);
-            snprintf(path + pl, sizeof path - pl, "%s%s", pl ? "." : "", w);
-            snprintf(last, sizeof last, "%s", w);
+            path_push(path, sizeof path, w);
+            str_copy(last, sizeof last, w);
         }
     }
     if (!strcmp(last, "innerHTML") || !strcmp(last, "outerHTML")) {
@@ -918,8 +931,8 @@ static void feed_token(runner *r, const tok *t) {
                     c->macro = q;
                     c->cmacro = nc;
                 }
-                snprintf(c->macro[c->nmacro][0], INJ_NAME, "%s", name);
-                snprintf(c->macro[c->nmacro][1], INJ_NAME, "%s", val);
+                str_copy(c->macro[c->nmacro][0], INJ_NAME, name);
+                str_copy(c->macro[c->nmacro][1], INJ_NAME, val);
                 c->nmacro++;
             }
         }
@@ -1001,6 +1014,7 @@ static void runner_init(runner *r, int lang, size_t start) {
     r->c.fns = &r->fns;
     r->c.nfns = &r->nfns;
     r->c.cfns = &r->cfns;
+    r->c.memo = &r->memo;
     r->c.owner = r;
 }
 
@@ -1010,12 +1024,67 @@ static void runner_free(runner *r) {
     ctx_free(&r->c);
 }
 
+/* Calls to user functions are memoised: the result depends only on the
+ * function, the functions and C macros known, the nesting depth and the
+ * arguments' abstract values (string and object ids are not passed into the
+ * body). */
+#define MEMO_SLOTS 512
+typedef struct {
+    int used, depth, nargs;
+    size_t fn, nfns, nmacro;
+    aval arg[INJ_ARGS];
+    aval ret;
+} memo_ent;
+struct inj_memo { memo_ent e[MEMO_SLOTS]; };
+
+static aval abstract(aval a) {
+    aval n;
+    memset(&n, 0, sizeof n);            /* padding too: entries are compared bytewise */
+    n.src = a.src;
+    n.dyn = a.dyn;
+    n.clean = a.clean;
+    n.sqlish = a.sqlish;
+    n.htmlish = a.htmlish;
+    n.shellish = a.shellish;
+    n.haveint = a.haveint;
+    n.ival = a.haveint ? a.ival : 0;
+    n.lazycat = a.lazycat;
+    n.sid = n.obj = -1;
+    n.call = a.call;
+    return n;
+}
+
+static memo_ent *memo_slot(inj_ctx *c, const memo_ent *key) {
+    if (!*c->memo && !(*c->memo = calloc(1, sizeof **c->memo))) return NULL;
+    uint32_t h = 2166136261u;
+    const uint8_t *p = (const uint8_t *)key->arg;
+    for (size_t i = 0; i < (size_t)key->nargs * sizeof(aval); i++) h = (h ^ p[i]) * 16777619u;
+    h ^= (uint32_t)key->fn * 2654435761u ^ (uint32_t)key->depth * 40503u ^ (uint32_t)key->nmacro * 97u ^
+         (uint32_t)key->nfns * 131u ^ (uint32_t)key->nargs;
+    return &(*c->memo)->e[h % MEMO_SLOTS];
+}
+
 aval call_user(inj_ctx *c, const char *name, const aval *args, int nargs, int *ok) {
     fndef *d = NULL;
+    size_t fn = 0;
+    uint32_t h = name_hash(name);
     for (size_t k = *c->nfns; k-- > 0;)
-        if (!strcmp((*c->fns)[k].name, name)) { d = &(*c->fns)[k]; break; }
+        if ((*c->fns)[k].h == h && !strcmp((*c->fns)[k].name, name)) { d = &(*c->fns)[k]; fn = k; break; }
     *ok = d != NULL;
     if (!d) return av_opaque();
+    memo_ent key;
+    memset(&key, 0, sizeof key);
+    key.used = 1;
+    key.depth = c->depth;
+    key.nargs = nargs < INJ_ARGS ? nargs : INJ_ARGS;
+    key.fn = fn;
+    key.nmacro = c->nmacro;
+    key.nfns = *c->nfns;
+    for (int k = 0; k < key.nargs; k++) key.arg[k] = abstract(args[k]);
+    memo_ent *m = memo_slot(c, &key);
+    if (m && m->used && m->fn == fn && m->depth == key.depth && m->nmacro == key.nmacro &&
+        m->nfns == key.nfns && m->nargs == key.nargs && !memcmp(m->arg, key.arg, sizeof key.arg))
+        return m->ret;
     runner *n = malloc(sizeof *n);
     if (!n) return av_opaque();
     runner_init(n, d->lang, 0);
@@ -1026,11 +1095,12 @@ aval call_user(inj_ctx *c, const char *name, const aval *args, int nargs, int *o
     n->c.fns = c->fns;
     n->c.nfns = c->nfns;
     n->c.cfns = c->cfns;
+    n->c.memo = c->memo;
     if (c->nmacro && (n->c.macro = malloc(c->nmacro * sizeof *c->macro))) {
         memcpy(n->c.macro, c->macro, c->nmacro * sizeof *c->macro);
         n->c.nmacro = n->c.cmacro = c->nmacro;
     }
-    for (int k = 0; k < d->nparams; k++) var_set(&n->c, d->param[k], k < nargs ? args[k] : av_opaque());
+    for (int k = 0; k < d->nparams; k++) var_set(&n->c, d->param[k], k < key.nargs ? key.arg[k] : av_opaque());
     n->c.scope0 = n->c.nvars;
     scan_view v = {(const uint8_t *)d->body, 0, d->len, 1, 0};
     run(n, &v);
@@ -1040,6 +1110,8 @@ aval call_user(inj_ctx *c, const char *name, const aval *args, int nargs, int *o
     r.havestr = 0;
     runner_free(n);
     free(n);
+    m = memo_slot(c, &key);             /* the nested run may have allocated the table */
+    if (m) { *m = key; m->ret = r; }
     return r;
 }
 
@@ -1114,10 +1186,14 @@ size_t scan_inject_feed(scan_inject *a, scan_view *v, scan_hit_cb cb, void *ctx,
 void scan_inject_free(scan_inject *a) {
     if (!a) return;
     runner *r = &a->r;
-    for (size_t k = 0; k < r->nfns; k++) free(r->fns[k].body);
+    for (size_t k = 0; k < r->nfns; k++) {
+        sodium_memzero(r->fns[k].body, r->fns[k].len);    /* code text may hold secrets */
+        free(r->fns[k].body);
+    }
     free(r->fns);
     free(r->calls);
     free(r->def);
+    free(r->memo);
     runner_free(r);
     free(a);
 }

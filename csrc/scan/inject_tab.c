@@ -161,7 +161,7 @@ enum { N_KEYWORD = 1, N_SINK = 2, N_SANITIZER = 4, N_BUILDER = 8, N_GUARD = 16, 
 
 #define NSLOTS 2048
 static uint8_t source_first[256];        /* first bytes of the source paths */
-static struct { const char *name; uint8_t roles; } slots[NSLOTS];
+static struct { const char *name; uint32_t h; uint8_t roles; } slots[NSLOTS];
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
 static uint32_t hash(const char *s) {
@@ -173,8 +173,9 @@ static uint32_t hash(const char *s) {
 static void add_name(const char *name, int role) {
     if (name[0] == '.') name = strrchr(name, '.') + 1;        /* ".os.system" -> system */
     if (name[0] == '^') return;
-    for (uint32_t i = hash(name) % NSLOTS;; i = (i + 1) % NSLOTS) {
-        if (!slots[i].name) { slots[i].name = name; slots[i].roles = (uint8_t)role; return; }
+    uint32_t h = hash(name);
+    for (uint32_t i = h % NSLOTS;; i = (i + 1) % NSLOTS) {
+        if (!slots[i].name) { slots[i].name = name; slots[i].h = h; slots[i].roles = (uint8_t)role; return; }
         if (!strcmp(slots[i].name, name)) { slots[i].roles |= (uint8_t)role; return; }
     }
 }
@@ -183,8 +184,9 @@ static void build_index(void);
 
 static int roles_of(const char *name) {
     pthread_once(&index_once, build_index);
-    for (uint32_t i = hash(name) % NSLOTS; slots[i].name; i = (i + 1) % NSLOTS)
-        if (!strcmp(slots[i].name, name)) return slots[i].roles;
+    uint32_t h = hash(name);
+    for (uint32_t i = h % NSLOTS; slots[i].name; i = (i + 1) % NSLOTS)
+        if (slots[i].h == h && !strcmp(slots[i].name, name)) return slots[i].roles;
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* inject_val.c — abstract values and the interpreter's memory: the string
  * pool of constants, list/map models, variables and token text. */
 #include <ctype.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -97,8 +98,13 @@ int pool_add(inj_ctx *c, const char *s, size_t n) {
     if (c->npool + n + 1 > c->cpool) {
         size_t nc = (c->npool + n + 1) * 2;
         if (nc > (1u << 22)) return -1;        /* keep a unit's constants bounded */
-        char *q = realloc(c->pool, nc);
+        char *q = malloc(nc);
         if (!q) return -1;
+        if (c->pool) {                         /* wipe the old block: literals may be secrets */
+            memcpy(q, c->pool, c->npool);
+            sodium_memzero(c->pool, c->cpool);
+            free(c->pool);
+        }
         c->pool = q;
         c->cpool = nc;
     }
@@ -153,15 +159,17 @@ void av_scan_literal(aval *a, const char *s, size_t n) {
 }
 
 aval *var_find(inj_ctx *c, const char *name) {
+    uint32_t h = name_hash(name);
     for (size_t i = c->nvars; i-- > 0;)
-        if (!strcmp(c->vars[i].name, name)) return &c->vars[i].v;
+        if (c->vars[i].h == h && !strcmp(c->vars[i].name, name)) return &c->vars[i].v;
     return NULL;
 }
 
 void var_set(inj_ctx *c, const char *name, aval v) {
     if (!name[0] || c->dead) return;             /* dead code assigns nothing */
+    uint32_t h = name_hash(name);
     for (size_t i = c->nvars; i-- > c->scope0;)
-        if (!strcmp(c->vars[i].name, name)) {
+        if (c->vars[i].h == h && !strcmp(c->vars[i].name, name)) {
             c->vars[i].v = c->weak ? av_join(c, c->vars[i].v, v) : v;
             return;
         }
@@ -174,7 +182,8 @@ void var_set(inj_ctx *c, const char *name, aval v) {
         c->cvars = nc;
     }
     var *x = &c->vars[c->nvars++];
-    snprintf(x->name, sizeof x->name, "%s", name);
+    str_copy(x->name, sizeof x->name, name);
+    x->h = name_hash(x->name);
     x->v = v;
 }
 
@@ -216,6 +225,7 @@ void ctx_reset_unit(inj_ctx *c) {
 
 void ctx_free(inj_ctx *c) {
     free(c->vars);
+    if (c->pool) sodium_memzero(c->pool, c->cpool);   /* string literals may be secrets */
     free(c->pool);
     free(c->objs);
     free(c->macro);

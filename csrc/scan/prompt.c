@@ -16,11 +16,14 @@
  * A hit covers its line and the rest of the comment block it sits in (the
  * following lines with the same comment marker, or the paragraph for plain
  * text; at most BLOCK_MAX_BYTES), which is where smuggled payloads live; the
- * block is left out of the prompt (action redact). A stream holds back an
- * unfinished line (up to SCAN_HOLD_MAX bytes) and, once a line hit, the whole
- * block until it ends.
+ * block is left out of the prompt (action redact). Long lines are read in
+ * segments (SEG_BYTES), each matched together with the one before it; a hit
+ * starts at its segment. A stream holds back the unfinished segment and,
+ * once a segment hit, the whole block until it ends.
  */
 #include <ctype.h>
+#include <pthread.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,7 +35,10 @@ const scan_rule_meta scan_prompt_rules[] = {
 };
 const size_t scan_prompt_nrules = sizeof scan_prompt_rules / sizeof scan_prompt_rules[0];
 
-#define LINE_MAX_BYTES 4096
+/* Lines are read in segments of at most SEG_BYTES (cut after a blank when
+ * one is in the second half), so the unread tail a stream holds back stays
+ * under SCAN_HOLD_MAX and a hit never starts before what was emitted. */
+#define SEG_BYTES (SCAN_HOLD_MAX - 20)
 #define BLOCK_MAX_BYTES 65536   /* a hit's block ends here at the latest */
 #define MAXW 160
 
@@ -44,32 +50,49 @@ struct scan_prompt {
     int block_marker;
     size_t hit_start;    /* start of the line that hit */
     int in_star;         /* inside a C block comment */
+    int midline;         /* the last segment ended inside its line */
+    int line_marker;     /* comment marker of the line being read */
+    char prev[SEG_BYTES];/* that segment's text: phrases may straddle the cut */
+    size_t nprev;
 };
 
 scan_prompt *scan_prompt_new(const char *filetype) {
     return calloc(1, sizeof(scan_prompt));
 }
 
-void scan_prompt_free(scan_prompt *a) { free(a); }
+void scan_prompt_free(scan_prompt *a) {
+    if (a) sodium_memzero(a, sizeof *a);
+    free(a);
+}
 
 /* ---- words ---------------------------------------------------------------- */
 
 typedef struct {
     char w[MAXW][24];
+    size_t end[MAXW];    /* offset just past each word in the line */
     int n;
 } words;
 
+/* Word bytes: ASCII letters (lower-cased) and digits; '\'' is 1 (dropped
+ * inside a word), anything else 0. Filled once by gtab_build(). */
+static uint8_t wchar[256];
+
+static int alnum(uint8_t c) { return wchar[c] > 1; }
+
+/* Splits the line into lower-cased ASCII words (apostrophes dropped:
+ * "don't" -> "dont"; words cut at 23 bytes). */
 static void split_words(const char *s, size_t n, words *ws) {
     ws->n = 0;
     size_t i = 0;
     while (i < n && ws->n < MAXW) {
-        while (i < n && !isalnum((uint8_t)s[i])) i++;
+        while (i < n && !alnum((uint8_t)s[i])) i++;
         size_t k = 0;
-        while (i < n && (isalnum((uint8_t)s[i]) || s[i] == '\'')) {
-            if (k < 23 && s[i] != '\'') ws->w[ws->n][k++] = (char)tolower((uint8_t)s[i]);
+        char *w = ws->w[ws->n];
+        while (i < n && (alnum((uint8_t)s[i]) || s[i] == '\'')) {
+            if (k < 23 && s[i] != '\'') w[k++] = (char)wchar[(uint8_t)s[i]];
             i++;
         }
-        if (k) ws->w[ws->n++][k] = 0;
+        if (k) { w[k] = 0; ws->end[ws->n++] = i; }
     }
 }
 
@@ -223,13 +246,14 @@ static int smuggling_code(const words *ws) {
     return yours || embed;
 }
 
+static const char *const task[] = {"task", "goal", "job", "mission", "objective", "purpose", "role", NULL};
+static const char *const conceal[] = {"tell", "mention", "reveal", "inform", "warn", "alert",
+                                      "notify", "report", "flag", "disclose", "show", "repeat", NULL};
+
 /* "your new task", "do not tell the user", "instructions you were given" */
 static int redirecting(const words *ws) {
     static const char *const fresh[] = {"new", "real", "actual", "next", "true", "only", NULL};
-    static const char *const task[] = {"task", "goal", "job", "mission", "objective", "purpose", "role", NULL};
     static const char *const nots[] = {"not", "dont", "never", "without", NULL};
-    static const char *const conceal[] = {"tell", "mention", "reveal", "inform", "warn", "alert",
-                                          "notify", "report", "flag", "disclose", "show", "repeat", NULL};
     static const char *const whom[] = {"user", "users", "anyone", "human", "developer", "this",
                                        "reviewer", NULL};
     for (int i = 0; i + 2 < ws->n; i++) {
@@ -251,44 +275,31 @@ static int redirecting(const words *ws) {
 /* "New instructions:", "##Begin New Instructions##", "BEGIN ADMIN INSTRUCTIONS:",
  * "Real instructions: ..." — announced as a heading, not "new instructions"
  * a compiler emits. */
-static int announced_orders(const char *s, size_t n) {
-    static const char *const fresh[] = {"new", "real", "actual", "updated", "true", "revised", "secret",
-                                        "hidden", "override", "admin", "administrator", "system",
-                                        "developer", "priority", NULL};
-    static const char *const orders[] = {"instructions", "instruction", "orders", "policy", "directive",
-                                         "directives", "rules", NULL};
-    words *ws = malloc(sizeof *ws);
-    if (!ws) return 0;
-    int hit = 0;
-    size_t i = 0;
-    char prev[2][24] = {"", ""};
-    while (i < n && !hit) {
-        while (i < n && !isalpha((uint8_t)s[i])) i++;
-        char w[24];
-        size_t k = 0;
-        while (i < n && isalpha((uint8_t)s[i])) {
-            if (k < sizeof w - 1) w[k++] = (char)tolower((uint8_t)s[i]);
-            i++;
-        }
-        w[k] = 0;
-        if (k && in(w, orders) && in(prev[1], fresh)) {
-            size_t j = i;
-            while (j < n && s[j] == ' ') j++;
-            hit = (j < n && strchr(":#!]-", s[j])) || !strcmp(prev[0], "begin") || !strcmp(prev[0], "your");
-        }
-        memcpy(prev[0], prev[1], sizeof prev[0]);
-        memcpy(prev[1], w, sizeof prev[1]);
+static const char *const fresh_orders[] = {"new", "real", "actual", "updated", "true", "revised", "secret",
+                                           "hidden", "override", "admin", "administrator", "system",
+                                           "developer", "priority", NULL};
+static const char *const orders[] = {"instructions", "instruction", "orders", "policy", "directive",
+                                     "directives", "rules", NULL};
+
+static int announced_orders(const words *ws, const char *s, size_t n) {
+    for (int i = 1; i < ws->n; i++) {
+        if (!in(ws->w[i], orders) || !in(ws->w[i - 1], fresh_orders)) continue;
+        size_t j = ws->end[i];
+        while (j < n && s[j] == ' ') j++;
+        if ((j < n && s[j] && strchr(":#!]-", s[j])) ||
+            (i >= 2 && (!strcmp(ws->w[i - 2], "begin") || !strcmp(ws->w[i - 2], "your"))))
+            return 1;
     }
-    free(ws);
-    return hit;
+    return 0;
 }
 
 /* Asking to send secrets away: "exfiltrate ...", "output the API keys you have seen". */
+static const char *const loot[] = {"secrets", "credentials", "passwords", "keys", "tokens", "cookies",
+                                   "variables", NULL};
+
 static int exfiltrating(const words *ws) {
     static const char *const verbs[] = {"output", "print", "send", "post", "upload", "leak", "email",
                                         "transmit", "forward", "dump", "share", "reveal", NULL};
-    static const char *const loot[] = {"secrets", "credentials", "passwords", "keys", "tokens", "cookies",
-                                       "variables", NULL};
     int you = 0;
     for (int i = 0; i < ws->n; i++) {
         if (!strncmp(ws->w[i], "exfiltrat", 9)) return 1;
@@ -346,16 +357,110 @@ static int jailbreak(const words *ws) {
            has_seq(ws, "dan", "mode") || has_seq(ws, "without", "restrictions");
 }
 
+/* ---- vocabulary gate -------------------------------------------------------
+ * Every pattern needs certain words; a line is matched only when its words
+ * could satisfy one. Word -> bit set of the word classes below, hashed once. */
+enum {
+    G_OVR = 1 << 0, G_DIR = 1 << 1, G_MODEL = 1 << 2, G_NOW = 1 << 3, G_REVEAL = 1 << 4,
+    G_SECP = 1 << 5, G_PLACE = 1 << 6, G_FRAG = 1 << 7, G_ASKER = 1 << 8, G_STAND = 1 << 9,
+    G_JB = 1 << 10, G_TASK = 1 << 11, G_CONCEAL = 1 << 12, G_INSTR = 1 << 13, G_LOOT = 1 << 14,
+    G_ORDERS = 1 << 15, G_EXFIL = 1 << 16, G_YOU = 1 << 17, G_YOUR = 1 << 18, G_NOTS = 1 << 19,
+    G_JB1 = 1 << 20, G_FRESHO = 1 << 21,
+};
+#define GSLOTS 1024
+static struct { const char *w; uint32_t h, bits; } gtab[GSLOTS];
+static pthread_once_t gtab_once = PTHREAD_ONCE_INIT;
+
+static uint32_t ghash_step(uint32_t h, uint8_t c) { return (h << 5 | h >> 27) ^ c; }
+
+static uint32_t ghash(const char *s) {
+    uint32_t h = 0;
+    for (; *s; s++) h = ghash_step(h, (uint8_t)*s);
+    return h;
+}
+
+static void gtab_add(const char *const *list, uint32_t bit) {
+    for (int i = 0; list[i]; i++)
+        for (uint32_t h = ghash(list[i]), k = h % GSLOTS;; k = (k + 1) % GSLOTS) {
+            if (!gtab[k].w) { gtab[k].w = list[i]; gtab[k].h = h; gtab[k].bits = bit; break; }
+            if (!strcmp(gtab[k].w, list[i])) { gtab[k].bits |= bit; break; }
+        }
+}
+
+static void gtab_build(void) {
+    for (int c = 0; c < 256; c++)
+        wchar[c] = c >= 'A' && c <= 'Z' ? (uint8_t)(c | 0x20) : (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? (uint8_t)c
+                 : c == '\'' ? 1 : 0;
+    static const char *const now[] = {"now", NULL}, *const askers[] = {"user", "asked", "asks", NULL};
+    static const char *const when[] = {"when", NULL}, *const instr[] = {"instructions", NULL};
+    static const char *const jb[] = {"mode", "everything", "anything", "restrictions", NULL};
+    static const char *const jb1[] = {"developer", "jailbreak", "dan", "safe", "stop", "do", "without", NULL};
+    static const char *const you[] = {"you", NULL}, *const your[] = {"your", NULL};
+    static const char *const nots[] = {"not", "dont", "never", "without", NULL};
+    gtab_add(override_verbs, G_OVR);
+    gtab_add(directives, G_DIR);
+    gtab_add(model_words, G_MODEL);
+    gtab_add(now, G_NOW);
+    gtab_add(reveal_verbs, G_REVEAL);
+    gtab_add(secret_prompts, G_SECP);
+    gtab_add(placement, G_PLACE);
+    gtab_add(fragments, G_FRAG);
+    gtab_add(askers, G_ASKER);
+    gtab_add(standing, G_STAND);
+    gtab_add(when, G_STAND);
+    gtab_add(jb, G_JB);
+    gtab_add(task, G_TASK);
+    gtab_add(conceal, G_CONCEAL);
+    gtab_add(instr, G_INSTR);
+    gtab_add(loot, G_LOOT);
+    gtab_add(orders, G_ORDERS);
+    gtab_add(jb1, G_JB1);
+    gtab_add(you, G_YOU);
+    gtab_add(your, G_YOUR);
+    gtab_add(nots, G_NOTS);
+    gtab_add(fresh_orders, G_FRESHO);
+}
+
+static uint32_t gbits(const char *w, uint32_t h) {
+    if (w[0] == 'e' && !strncmp(w, "exfiltrat", 9)) return G_EXFIL;
+    for (uint32_t k = h % GSLOTS; gtab[k].w; k = (k + 1) % GSLOTS)
+        if (gtab[k].h == h && !strcmp(gtab[k].w, w)) return gtab[k].bits;
+    return 0;
+}
+
+/* 1 when the line's words could match some pattern (a necessary condition:
+ * every pattern needs words of certain classes; most lines have none). */
+static int may_inject(const char *s, size_t n) {
+    uint32_t m = 0;
+    int nw = 0;
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && wchar[(uint8_t)s[i]] < 2) i++;
+        if (i == n) break;
+        char w[24];
+        size_t k = 0;
+        uint32_t h = 0;
+        for (uint8_t c; i < n && (c = wchar[(uint8_t)s[i]]); i++)
+            if (c > 1 && k < 23) { w[k++] = (char)c; h = ghash_step(h, c); }
+        w[k] = 0;
+        nw++;
+        m |= gbits(w, h);
+    }
+#define ALL(bits) ((m & (bits)) == (bits))
+    return nw >= 3 && (ALL(G_MODEL) || ALL(G_EXFIL) || ALL(G_NOW | G_YOU) || ALL(G_JB | G_JB1) ||
+                       ALL(G_TASK | G_YOUR) || ALL(G_CONCEAL | G_NOTS) || ALL(G_INSTR | G_YOU) ||
+                       ALL(G_LOOT | G_YOU) || ALL(G_ORDERS | G_FRESHO) || ALL(G_OVR | G_DIR) ||
+                       ALL(G_REVEAL | G_SECP) || ALL(G_PLACE | G_FRAG) || ALL(G_ASKER | G_STAND));
+#undef ALL
+}
+
 static int injected(const char *s, size_t n) {
-    words *ws = malloc(sizeof *ws);
-    if (!ws) return 0;
-    split_words(s, n, ws);
-    int hit = ws->n >= 3 && (overriding(ws) || addressing_model(ws) || extracting(ws) ||
-                             smuggling_code(ws) || standing_order(ws) || jailbreak(ws) ||
-                             redirecting(ws) || exfiltrating(ws) || vocative_start(s, n) ||
-                             announced_orders(s, n));
-    free(ws);
-    return hit;
+    if (!may_inject(s, n)) return 0;
+    words ws;
+    split_words(s, n, &ws);
+    return overriding(&ws) || addressing_model(&ws) || extracting(&ws) || smuggling_code(&ws) ||
+           standing_order(&ws) || jailbreak(&ws) || redirecting(&ws) || exfiltrating(&ws) ||
+           vocative_start(s, n) || announced_orders(&ws, s, n);
 }
 
 /* ---- lines and blocks ------------------------------------------------------ */
@@ -390,6 +495,17 @@ static int continues(scan_prompt *a, int mk, const char *s, size_t n, size_t at)
     return mk == a->block_marker;
 }
 
+/* Does the line open a C comment (opens), or close one or an HTML comment (closes)? */
+static void comment_ends(const char *s, size_t n, int *opens, int *closes) {
+    *opens = *closes = 0;
+    for (const char *q = memchr(s, '*', n); q; q = memchr(q + 1, '*', n - (size_t)(q + 1 - s))) {
+        *opens |= q > s && q[-1] == '/';
+        *closes |= q + 1 < s + n && q[1] == '/';
+    }
+    for (const char *q = memchr(s, '>', n); q && !*closes; q = memchr(q + 1, '>', n - (size_t)(q + 1 - s)))
+        *closes = q >= s + 2 && q[-1] == '-' && q[-2] == '-';
+}
+
 static void close_hit(scan_prompt *a, size_t end, scan_hit_cb cb, void *ctx) {
     scan_hit h = {0, a->hit_start, end, NULL};
     cb(ctx, &h);
@@ -398,38 +514,55 @@ static void close_hit(scan_prompt *a, size_t end, scan_hit_cb cb, void *ctx) {
 
 size_t scan_prompt_feed(scan_prompt *a, scan_view *v, scan_hit_cb cb, void *ctx, size_t *hold) {
     size_t end = sv_end(v);
-    for (;;) {
-        size_t p = a->pos, k = 0;
-        int c;
-        while (k < LINE_MAX_BYTES && (c = sv_at(v, p + k)) >= 0 && c != '\n') k++;
-        int complete = (c == '\n') || k == LINE_MAX_BYTES || (v->eof && p + k == end);
-        if (!complete || (k == 0 && c < 0)) break;
-        size_t n = k + (c == '\n');
-        char *line = malloc(k + 1);
-        if (!line) break;
-        sv_copy(v, p, k, line);
-        size_t text;
-        int mk = marker(line, k, &text);
-        int was_star = a->in_star;
-        if (mk == MK_STAR && k >= 2 && strstr(line, "/*")) a->in_star = 1;
+    pthread_once(&gtab_once, gtab_build);
+    while (a->pos < end) {
+        size_t p = a->pos, avail = end - p;
+        const char *line = (const char *)v->p + (p - v->base);
+        const char *nl = memchr(line, '\n', avail < SEG_BYTES ? avail : SEG_BYTES);
+        size_t k = nl ? (size_t)(nl - line) : avail;
+        if (!nl && avail < SEG_BYTES && !v->eof) break;      /* the segment may go on */
+        if (!nl && avail >= SEG_BYTES) {                     /* a long line: cut after a blank */
+            k = SEG_BYTES;
+            for (size_t q = SEG_BYTES; q > SEG_BYTES / 2; q--)
+                if (line[q - 1] == ' ' || line[q - 1] == '\t') { k = q; break; }
+        }
+        size_t n = k + (nl != NULL), text = 0;
+        int mk = a->midline ? a->line_marker : marker(line, k, &text);
+        a->line_marker = mk;
+        int was_star = a->in_star, opens, closes;
+        comment_ends(line, k, &opens, &closes);
+        if (mk == MK_STAR && opens) a->in_star = 1;
         if (was_star && mk == MK_PLAIN) mk = MK_STAR;       /* a C comment's inner line */
-        if (a->in_block && !continues(a, mk, line, k, p)) close_hit(a, p, cb, ctx);
-        if (!a->in_block && injected(line + text, k - text)) {
+        if (a->in_block && (a->midline ? p - a->hit_start >= BLOCK_MAX_BYTES : !continues(a, mk, line, k, p)))
+            close_hit(a, p, cb, ctx);
+        int hit = 0;
+        if (!a->in_block && a->midline) {                   /* with the segment before */
+            char both[2 * SEG_BYTES];
+            memcpy(both, a->prev, a->nprev);
+            memcpy(both + a->nprev, line, k);
+            hit = injected(both, a->nprev + k);
+            sodium_memzero(both, sizeof both);
+        } else if (!a->in_block) {
+            hit = injected(line + text, k - text);
+        }
+        if (hit) {
             a->in_block = 1;
             a->block_marker = mk;
             a->hit_start = p;
         }
-        if (strstr(line, "*/") || strstr(line, "-->")) {
+        if (closes) {
             a->in_star = 0;
             if (a->in_block && (a->block_marker == MK_STAR || a->block_marker == MK_HTML))
                 close_hit(a, p + n, cb, ctx);
         }
-        free(line);
+        a->midline = nl == NULL;
+        a->nprev = a->midline ? k - text : 0;
+        memcpy(a->prev, line + text, a->nprev);
         a->pos = p + n;
     }
     if (v->eof && a->in_block) close_hit(a, end, cb, ctx);
     if (a->in_block) *hold = a->hit_start;            /* suppressed until the block ends */
-    else *hold = end - a->pos > SCAN_HOLD_MAX - 8 ? end - (SCAN_HOLD_MAX - 8) : a->pos;
+    else *hold = a->pos;                              /* less than SEG_BYTES back */
     return a->in_block ? a->hit_start : a->pos;
 }
 

@@ -64,6 +64,23 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem) {
     *cap = nc;
     return 1;
 }
+/* grow() for buffers of scanned text: the old block is wiped, never left
+ * behind by realloc. */
+static int grow_text(void **p, size_t *cap, size_t need) {
+    if (need <= *cap) return 1;
+    size_t nc = *cap ? *cap * 2 : 256;
+    while (nc < need) nc *= 2;
+    void *q = malloc(nc);
+    if (!q) return 0;
+    if (*p) {
+        memcpy(q, *p, *cap);
+        sodium_memzero(*p, *cap);
+        free(*p);
+    }
+    *p = q;
+    *cap = nc;
+    return 1;
+}
 #define PUSH(s, arr, n, cap, val) \
     (grow((void **)&(arr), &(cap), (n) + 1, sizeof *(arr)) ? ((arr)[(n)++] = (val), 1) : ((s)->oom = 1, 0))
 
@@ -292,7 +309,7 @@ static void resolve_tents(scan_stream *s, size_t hres) {
 /* ---- emission ------------------------------------------------------------ */
 
 static void out_put(scan_stream *s, const void *p, size_t n) {
-    if (!grow((void **)&s->out, &s->ocap, s->olen + n + 1, 1)) { s->oom = 1; return; }
+    if (!grow_text((void **)&s->out, &s->ocap, s->olen + n + 1)) { s->oom = 1; return; }
     memcpy(s->out + s->olen, p, n);
     s->olen += n;
     s->out[s->olen] = 0;
@@ -319,7 +336,12 @@ static void emit(scan_stream *s, size_t e) {
     const uint8_t *p = s->buf - s->base;
     size_t end = s->base + s->len;
     if (s->halted) e = min_sz(e, s->halt_at);
-    while (e > s->emitted && e < end && (p[e] & 0xC0) == 0x80) e--;   /* whole UTF-8 only */
+    if (e < end && (p[e] & 0xC0) == 0x80) {          /* whole UTF-8 only: back off to the lead byte */
+        size_t q = e;
+        while (q > s->emitted && e - q < 3 && (p[q] & 0xC0) == 0x80) q--;
+        int len = p[q] >= 0xF0 ? 4 : p[q] >= 0xE0 ? 3 : p[q] >= 0xC0 ? 2 : 1;
+        if ((p[q] & 0xC0) != 0x80 && q + (size_t)len > e) e = q;   /* (invalid UTF-8 is cut anywhere) */
+    }
     if (!s->eof && e == end) {
         size_t q = e;
         while (q > s->emitted && q + 4 > e && (p[q - 1] & 0xC0) == 0x80) q--;
@@ -449,10 +471,13 @@ static void begin(scan_stream *s, scan_result *out) {
 static void finish_result(scan_stream *s, scan_result *out) {
     out->text = s->out ? s->out : "";
     out->len = s->olen;
-    out->findings = s->res;
+    static const scan_finding none[1];
+    out->findings = s->res ? s->res : none;   /* never NULL, even with no findings */
     out->nfindings = s->nres;
-    out->halted = s->halted;
-    out->halt = s->halted ? &s->halt_f : NULL;
+    /* halted once everything before the halting finding is out: the
+     * finding's out_start is final then */
+    out->halted = s->halted && s->emitted >= s->halt_at;
+    out->halt = out->halted ? &s->halt_f : NULL;
 }
 
 int scan_feed(scan_stream *s, const char *chunk, size_t len, scan_result *out) {
@@ -460,7 +485,7 @@ int scan_feed(scan_stream *s, const char *chunk, size_t len, scan_result *out) {
     begin(s, out);
     if (s->done) return SCAN_EINVAL;
     if (len) {
-        if (!grow((void **)&s->buf, &s->cap, s->len + len, 1)) return SCAN_ENOMEM;
+        if (!grow_text((void **)&s->buf, &s->cap, s->len + len)) return SCAN_ENOMEM;
         memcpy(s->buf + s->len, chunk, len);
         s->len += len;
     }
@@ -498,6 +523,7 @@ void scan_stream_free(scan_stream *s) {
     free(s->zone);
     free(s->rec);
     free(s->res);
+    if (s->out) sodium_memzero(s->out, s->ocap);
     free(s->out);
     scan_inject_free(s->inj);
     scan_prompt_free(s->pi);

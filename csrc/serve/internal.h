@@ -155,7 +155,7 @@ void srv_event_free(srv_event *e);
 /* One prompt-cache slot: a KV cache and whose it was. */
 typedef struct {
     eng_ctx *ctx;
-    char key[SRV_KEY_LEN];
+    char key[SRV_KEY_LEN + 1];      /* 'c' (completions) or 'r' (refactors), then the buffer */
     uint64_t used;                  /* LRU clock */
     int prefix_cut;                 /* lines dropped from the top of the prefix last time */
 } srv_slot;

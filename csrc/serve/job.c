@@ -121,8 +121,10 @@ void srv_job_run(srv_worker *w, srv_job *j) {
     const char *reason = NULL;
     tok_ids prompt = {0};
     srv_slot *slot = NULL;
+    char key[SRV_KEY_LEN + 1]; /* refactors get their own slots: their prompts share nothing with completions */
+    snprintf(key, sizeof key, "%c%s", j->kind == SRV_JOB_COMPLETE ? 'c' : 'r', j->buf);
     if (srv_job_get_stop(j)) reason = stop_reason(j);
-    else if (!(slot = srv_slot_get(w, j->buf, j->error, sizeof j->error))) reason = "error";
+    else if (!(slot = srv_slot_get(w, key, j->error, sizeof j->error))) reason = "error";
     else {
         int n_ctx = eng_ctx_capacity(slot->ctx);
         int gen = j->req.max_tokens < n_ctx / 2 ? j->req.max_tokens : n_ctx / 2;

@@ -7,8 +7,14 @@
  * nothing halts, the emitted text must equal the whole-text output (so no
  * byte of a secret is emitted) and a stream must never hold back more than
  * SCAN_HOLD_MAX bytes except while a confirmed secret block is suppressed.
- * Two threads share one rule set (it is read-only). FLINT_SCAN_SPLITS
- * overrides the number of splittings per secret item (default 1000).
+ * Two threads share one rule set (it is read-only).
+ *
+ * Splittings per item: 1000 for secret positives, Unicode attacks and prompt
+ * injections, 100 for benign Unicode texts, and 50 for vulnerable code
+ * (those items are long and the injection analyser decides whole
+ * statements, so its chunk independence needs fewer samples; the fuzz
+ * target covers it further). FLINT_SCAN_SPLITS overrides the 1000 (the
+ * others scale with it).
  */
 #include <jansson.h>
 #include <pthread.h>
@@ -64,7 +70,7 @@ static void keep(run_out *o, const scan_result *r) {
         o->cap = (o->n + r->nfindings) * 2 + 8;
         o->f = realloc(o->f, o->cap * sizeof *o->f);
     }
-    memcpy(o->f + o->n, r->findings, r->nfindings * sizeof *o->f);
+    if (r->nfindings) memcpy(o->f + o->n, r->findings, r->nfindings * sizeof *o->f);
     o->n += r->nfindings;
     if (o->olen + r->len + 1 > o->ocap) {
         o->ocap = (o->olen + r->len + 1) * 2;
@@ -275,7 +281,7 @@ int main(void) {
     run_group(r, "secrets", it, n);
     free_items(it, n);
     it = NULL;
-    n = load(&it, 0, "unicode.jsonl", "label", "attack", SCAN_ROLE_OUTPUT, splits / 4);
+    n = load(&it, 0, "unicode.jsonl", "label", "attack", SCAN_ROLE_OUTPUT, splits);
     n = load(&it, n, "unicode.jsonl", "label", "benign", SCAN_ROLE_OUTPUT, splits / 10);
     run_group(r, "unicode", it, n);
     free_items(it, n);
@@ -284,7 +290,7 @@ int main(void) {
     run_group(r, "injection", it, n);
     free_items(it, n);
     it = NULL;
-    n = load(&it, 0, "prompt_injection.jsonl", "label", "injection", SCAN_ROLE_CONTEXT, splits / 10);
+    n = load(&it, 0, "prompt_injection.jsonl", "label", "injection", SCAN_ROLE_CONTEXT, splits);
     run_group(r, "prompt-injection", it, n);
     free_items(it, n);
     scan_rules_free(r);

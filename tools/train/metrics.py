@@ -19,10 +19,15 @@ refactor     exact match of held-out synthetic refactors (data.py's builder on
              the test split): the greedy reply up to <|im_end|> must equal the
              expected reply byte for byte.  Also per instruction kind, and
              "rename_30" = rename on 25-35 line snippets (the acceptance case).
-draft_accept greedy agreement of the draft with the MoE: along the MoE's
-             greedy continuation (32 tokens) of each next-line FIM prompt,
-             the fraction of positions where the draft's arg-max equals the
-             MoE's.  Also the expected accepted tokens per 4-token draft.
+draft_accept greedy agreement of the draft with the MoE (PyTorch): along the
+             MoE's greedy continuation (32 tokens) of each of the first 50
+             next-line FIM prompts, the fraction of positions where the
+             draft's arg-max equals the MoE's.  Also the mean number of
+             accepted tokens per 4-token draft.
+
+Greedy generation for next_line and refactor runs in flint's own engine
+(`build/flint generate`, the product's numerics) when --engine flint (the
+default if build/flint exists), else in PyTorch.
 
 Usage: python3 tools/train/metrics.py [--moe models/...gguf] [--draft ...]
        [--out bench/results/model.json] [--quick]
@@ -33,6 +38,7 @@ import json
 import math
 import os
 import random
+import subprocess
 import sys
 import time
 
@@ -81,6 +87,31 @@ def perplexity(model, tok, recs, max_tokens):
             "tokens": n_tok}
 
 
+def torch_generator(model):
+    """Return greedy(prompt, max_new, stop_ids, stop_fn) using PyTorch."""
+    return lambda prompt, max_new, stop_ids=(), stop_fn=None: greedy(model, prompt, max_new,
+                                                                      stop_ids, stop_fn)
+
+
+def flint_generator(flint, model_path, threads=2):
+    """Return greedy(prompt, max_new, stop_ids, stop_fn) using `flint generate`
+    (which always generates max_new tokens; the result is cut the same way
+    as generate.greedy cuts it)."""
+    def run(prompt, max_new, stop_ids=(), stop_fn=None):
+        cmd = [flint, "generate", "--model", model_path, "--tokens", ",".join(map(str, prompt)),
+               "-n", str(max_new), "--threads", str(threads)]
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
+        out = []
+        for t in (int(x) for x in r.stdout.split()):
+            if t in stop_ids:
+                break
+            out.append(t)
+            if stop_fn is not None and stop_fn(out):
+                break
+        return out
+    return run
+
+
 def next_line_cases(tok, recs, n):
     """Return [(prefix, middle, suffix)] per the next_line definition."""
     rng = random.Random(SEED + 1)
@@ -106,14 +137,14 @@ def next_line_cases(tok, recs, n):
     return cases
 
 
-def next_line_em(model, tok, cases, order):
+def next_line_em(gen, tok, cases, order):
     """Return (exact-match rate, prompts) for FIM next-line cases."""
     eot = tok.special("<|endoftext|>")
     hits, prompts = 0, []
     for prefix, middle, suffix in cases:
         prompt, _ = fim_tokens(tok, prefix, suffix, None, order)
         prompts.append(prompt)
-        out = greedy(model, prompt, 64, (eot,), lambda o: "\n" in tok.decode(o[-1:]))
+        out = gen(prompt, 64, (eot,), lambda o: "\n" in tok.decode(o[-1:]))
         got = tok.decode(out).split("\n")[0]
         hits += got.rstrip() == middle.rstrip()
     return hits / len(cases), prompts
@@ -152,13 +183,13 @@ def refactor_cases(tok, recs, n, rename30_n):
     return raw
 
 
-def refactor_em(model, tok, cases):
+def refactor_em(gen, tok, cases):
     """Return {"all": rate, kind: rate, ...} of exact-match replies."""
     stop = (tok.special("<|im_end|>"), tok.special("<|endoftext|>"))
     per = {}
     for kind, prompt, want in cases:
         want_ids = tok.encode_special(want)
-        out = greedy(model, prompt, len(want_ids) + 16, stop)
+        out = gen(prompt, len(want_ids) + 16, stop)
         got = tok.decode(out) + "<|im_end|>"
         per.setdefault(kind, []).append(got == want)
     res = {k: sum(v) / len(v) for k, v in sorted(per.items())}
@@ -200,6 +231,9 @@ def main():
     ap.add_argument("--refactor-n", type=int, default=100)
     ap.add_argument("--rename30-n", type=int, default=30)
     ap.add_argument("--quick", action="store_true", help="small sample sizes")
+    ap.add_argument("--engine", choices=("flint", "torch"), default=None,
+                    help="greedy generation engine (default: flint if build/flint exists)")
+    ap.add_argument("--flint", default="build/flint")
     args = ap.parse_args()
     if args.quick:
         args.ppl_tokens, args.fim_n, args.refactor_n, args.rename30_n = 20_000, 40, 30, 10
@@ -210,16 +244,20 @@ def main():
     draft, _ = load_gguf_model(draft_path)
     tok = Tokenizer.from_gguf(moe_path)
     recs = load_split(args.corpus, "test")
+    engine = args.engine or ("flint" if os.access(args.flint, os.X_OK) else "torch")
+    gen = flint_generator(args.flint, moe_path) if engine == "flint" else torch_generator(moe)
     t0 = time.time()
     res = {"moe": os.path.basename(moe_path), "draft": os.path.basename(draft_path),
-           "evaluator": "PyTorch reference forward on the dequantized GGUF weights"}
+           "generation_engine": engine,
+           "evaluator": "perplexity and draft agreement: PyTorch forward on the dequantized "
+                        "GGUF weights; greedy generation: " + engine}
     res["perplexity"] = perplexity(moe, tok, recs, args.ppl_tokens)
     res["draft_perplexity"] = perplexity(draft, tok, recs, args.ppl_tokens)
     cases = next_line_cases(tok, recs, args.fim_n)
-    res["next_line_em_psm"], prompts = next_line_em(moe, tok, cases, "psm")
-    res["next_line_em_spm"], _ = next_line_em(moe, tok, cases, "spm")
+    res["next_line_em_psm"], prompts = next_line_em(gen, tok, cases, "psm")
+    res["next_line_em_spm"], _ = next_line_em(gen, tok, cases, "spm")
     res["next_line_n"] = len(cases)
-    res["refactor_em"] = refactor_em(moe, tok, refactor_cases(tok, recs, args.refactor_n,
+    res["refactor_em"] = refactor_em(gen, tok, refactor_cases(tok, recs, args.refactor_n,
                                                               args.rename30_n))
     res["draft_acceptance"] = draft_acceptance(moe, draft, prompts[:50])
     res["seconds"] = round(time.time() - t0)

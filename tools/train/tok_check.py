@@ -6,12 +6,16 @@
    result must equal the ids ik_llama.cpp produced.
 2. Round trip: decode(encode(text)) == text for every file of the given
    corpus splits, using our trained tokenizer; prints bytes per token.
+3. With --flint: flint's C tokenizer (`flint tokenize --model M`, no special
+   parsing) must produce our ids for the first --flint-files files of the
+   splits.
 
 Usage: python3 tools/train/tok_check.py [--corpus corpus] [--splits val,test]
 Exit status 0 when everything passes.
 """
 import argparse
 import json
+import subprocess
 import sys
 
 from tokenizer import Tokenizer
@@ -55,14 +59,46 @@ def check_round_trip(tok, corpus, splits):
     return bad
 
 
+def check_flint(tok, flint, model, corpus, splits, n_files):
+    """Return the number of files flint tokenizes differently from us."""
+    bad = n = 0
+    for split in splits:
+        with open(f"{corpus}/{split}.jsonl") as f:
+            for line in f:
+                if n >= n_files:
+                    break
+                text = json.loads(line)["text"]
+                r = subprocess.run([flint, "tokenize", "--model", model], input=text.encode(),
+                                   stdout=subprocess.PIPE, check=True)
+                got = [int(x) for x in r.stdout.split()]
+                want = tok.encode(text)
+                n += 1
+                if got != want:
+                    bad += 1
+                    i = next((k for k, (a, b) in enumerate(zip(got, want)) if a != b),
+                             min(len(got), len(want)))
+                    print(f"flint differs on {json.loads(line)['path']} at token {i}: "
+                          f"{tok.decode(want[max(0, i - 3):i + 3])!r}: flint {got[i:i + 3]}, "
+                          f"ours {want[i:i + 3]}")
+    print(f"flint tokenizer agreement: {n - bad}/{n} files")
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", default="corpus")
     ap.add_argument("--tokenizer", default="corpus/tokenizer.json")
     ap.add_argument("--splits", default="val,test")
+    ap.add_argument("--flint", help="path of build/flint: also compare its tokenizer")
+    ap.add_argument("--model", default="models/flint-coder-moe.Q8_0.gguf")
+    ap.add_argument("--flint-files", type=int, default=300)
     args = ap.parse_args()
+    tok = Tokenizer.load(args.tokenizer)
     bad = check_llama_cpp()
-    bad += check_round_trip(Tokenizer.load(args.tokenizer), args.corpus, args.splits.split(","))
+    bad += check_round_trip(tok, args.corpus, args.splits.split(","))
+    if args.flint:
+        bad += check_flint(tok, args.flint, args.model, args.corpus, args.splits.split(","),
+                           args.flint_files)
     return 1 if bad else 0
 
 
