@@ -96,6 +96,7 @@ fail:
 
 void spec_free(spec_gen *g) {
     if (!g) return;
+    eng_ctx_set_exact(g->t, 0);
     spec_drafter_free(&g->model[SPEC_I_DRAFT]);
     spec_drafter_free(&g->model[SPEC_I_SELF]);
     spec_ngram_free(&g->ngram);

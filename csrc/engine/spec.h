@@ -35,7 +35,7 @@
  *
  * The generator owns the target context's exact flag while it lives: fed
  * prompts run the batch kernels (as plain decoding does), verification runs
- * exact.
+ * exact; spec_free leaves it off.
  */
 #ifndef FLINT_SPEC_H
 #define FLINT_SPEC_H
