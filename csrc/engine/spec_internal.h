@@ -99,6 +99,7 @@ typedef struct {
     long last_used[SPEC_NSRC];   /* decision number when the source last ran */
     long step;                   /* decisions made */
     int plain_run;               /* plain decisions since the last speculative one */
+    long spec_run;               /* speculative decisions on merit (for draft-length exploration) */
     int probe_gap;               /* plain decisions before the next probe */
 } spec_policy;
 

@@ -17,11 +17,15 @@
 
 #include "engine/spec_internal.h"
 
-#define RATE_DECAY 0.9        /* weight of the past per verification of the same source */
+#define RATE_DECAY 0.99       /* weight of the past per drafted token of the same source (a window
+                                 of ~100 tokens whatever the draft length) */
 #define TIME_WEIGHT 0.25      /* moving-average weight of a new timing */
-#define VERIFY_DECAY 0.9      /* weight of the past per verification timing of the same length */
+#define VERIFY_DECAY 0.98     /* weight of the past per verification timing of the same length (a long
+                                 window: the model accounts for the context length, and the slope
+                                 needs a spread of lengths) */
 #define PRIOR_SLOPE 0.25      /* verify cost of one more draft, as a fraction of verify(0), until measured */
 #define EXPLORE_AFTER 64      /* decisions after which an unused source gets one short try */
+#define EXPLORE_K 8           /* every 8th speculative decision tries a neighbouring draft length */
 #define PROBE_GAP_MIN 16      /* auto: plain decisions before re-probing, doubling while probes fail */
 #define PROBE_GAP_MAX 512
 
@@ -114,6 +118,10 @@ int spec_policy_choose(spec_policy *p, const spec_cand c[SPEC_NSRC], int ctx, in
     int pick = best;
     if (!fallback || ub >= 1 / v0) {
         p->probe_gap = PROBE_GAP_MIN;
+        if (!fixed && ++p->spec_run % EXPLORE_K == 0) { /* keep the neighbours' timings fresh: 1.5 k, then k / 2 */
+            int kb = ks[best], alt = p->spec_run / EXPLORE_K % 2 ? kb + (kb + 1) / 2 : kb / 2;
+            ks[best] = alt < 1 ? 1 : alt > c[best].kmax ? c[best].kmax : alt;
+        }
         for (int s = 0; s < SPEC_NSRC; s++) /* exploration: a source unused for long gets a short try */
             if (ok[s] && s != best && p->step - p->last_used[s] > EXPLORE_AFTER) {
                 pick = s;
@@ -140,8 +148,9 @@ int spec_policy_choose(spec_policy *p, const spec_cand c[SPEC_NSRC], int ctx, in
 static void average(double *avg, double x) { *avg = *avg > 0 ? *avg + TIME_WEIGHT * (fmin(x, 3 * *avg) - *avg) : x; }
 
 /* beta: pooled within-length slope of t on (k + 1) L, from lengths whose
- * measurements spread over a few tokens of context; at most what would make
- * some alpha(k) negative. */
+ * measurements spread over some tokens of context; at most what would make
+ * some alpha(k) negative. A degenerate fit (no spread yet, or a non-positive
+ * slope from noise) keeps the previous value. */
 static void fit_beta(spec_policy *p) {
     double num = 0, den = 0, cap = INFINITY;
     for (int k = 0; k <= SPEC_K_MAX; k++) {
@@ -149,11 +158,12 @@ static void fit_beta(spec_policy *p) {
         if (b->w <= 0) continue;
         double ml = b->sl / b->w, mt = b->st / b->w, var = b->sll / b->w - ml * ml, cov = b->slt / b->w - ml * mt;
         if (ml > 0) cap = fmin(cap, mt / ((k + 1) * ml));
-        if (var < 16) continue;
+        if (var < 400) continue; /* less than ~20 tokens of spread */
         num += b->w * cov;
         den += b->w * (k + 1) * var;
     }
-    p->beta = den > 0 && num > 0 ? fmin(num / den, cap) : 0;
+    if (den > 0 && num > 0) p->beta = fmin(num / den, cap);
+    else p->beta = fmin(p->beta, cap);
 }
 
 void spec_policy_note_verify(spec_policy *p, int k, int ctx, double seconds) {
@@ -170,8 +180,9 @@ void spec_policy_note_verify(spec_policy *p, int k, int ctx, double seconds) {
 
 void spec_policy_note_accept(spec_policy *p, int src, int n, int drafted, int accepted) {
     spec_rate *r = &p->rate[src][n];
-    r->ok = RATE_DECAY * r->ok + accepted;
-    r->bad = RATE_DECAY * r->bad + (accepted < drafted);
+    double decay = pow(RATE_DECAY, drafted);
+    r->ok = decay * r->ok + accepted;
+    r->bad = decay * r->bad + (accepted < drafted);
 }
 
 void spec_policy_note_draft(spec_policy *p, int src, int decodes, double seconds) {
