@@ -180,17 +180,6 @@ static float dot_q4_0(int64_t n, const void *wv, const void *av) {
     return hsum_ps(acc) - 8.f * off;
 }
 
-/* The 8 6-bit scales (bytes 0-7) and mins (bytes 8-15) of a Q4_K/Q5_K block. */
-static inline void k4_scales(const uint8_t *s, uint32_t u[4]) {
-    const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
-    memcpy(u, s, 12);
-    u[3] = ((u[2] >> 4) & m4) | (((u[1] >> 6) & m2) << 4);
-    uint32_t mins_lo = u[1] & m6;
-    u[1] = (u[2] & m4) | (((u[0] >> 6) & m2) << 4);
-    u[2] = mins_lo;
-    u[0] &= m6;
-}
-
 /* Σ_j mins[j] · (bsums[2j] + bsums[2j+1]) for a K-quant block. */
 static inline int32_t k4_mins_dot(const uint32_t u[4], const int16_t *bsums) {
     __m128i mins = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(u + 2)));
@@ -207,7 +196,7 @@ static inline int32_t k4_mins_dot(const uint32_t u[4], const int16_t *bsums) {
 static inline __m256 k45_block(__m256 acc, const uint8_t *qs, const uint8_t *qhp, const uint8_t *scales, float d,
                                float dmin, const blk_q8_k *a, float *mins_acc) {
     uint32_t u[4];
-    k4_scales(scales, u);
+    qt_k4_scales(scales, u);
     const uint8_t *sc = (const uint8_t *)u;
     const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
     __m256i qh = qhp ? _mm256_loadu_si256((const __m256i *)qhp) : _mm256_setzero_si256();
