@@ -437,7 +437,7 @@ static int process(scan_stream *s) {
     size_t hres = secret_frontier(s, &v);
     resolve_tents(s, hres);
     size_t e = hres;
-    if (!s->eof) e = min_sz(e, hold);
+    if (!s->eof) e = min_sz(min_sz(e, hold), scan_unicode_word_tail(&v, end));
     for (size_t i = 0; i < s->nup; i++) e = min_sz(e, s->up[i].lb);
     for (size_t i = 0; i < s->ntent; i++)
         if (!s->tent[i].resolved || s->tent[i].open) e = min_sz(e, s->tent[i].start);
