@@ -3,12 +3,15 @@
  *
  *   scan_bench OUT.json "INPUT DESCRIPTION" MAX_BYTES < file-list
  *
- * Reads the files named on stdin (one path a line) until MAX_BYTES, then:
- *  - throughput: each file is one role-output stream (filetype from the
- *    extension) fed in 64 KiB chunks; MB/s = input bytes / total seconds,
- *    best of 3 rounds;
+ * Reads the files named on stdin (one path a line): MAX_BYTES/2 of Python
+ * (.py) and MAX_BYTES/2 of the others (C headers). Then, for role output and
+ * role context:
+ *  - throughput: each file is one stream (filetype from the extension) fed
+ *    in 64 KiB chunks; MB/s = input bytes / CPU seconds of the thread, best
+ *    of 3 rounds (wall-clock MB/s alongside: the machine may be shared);
  *  - latency: the same files fed in 16-byte chunks (a completion arriving
- *    token by token); every scan_feed() call is timed; p50/p99/p99.9/max.
+ *    token by token); the CPU time of every scan_feed() call;
+ *    p50/p99/p99.9/max.
  * Prints a table and writes OUT.json.
  */
 #include <stdio.h>
@@ -131,7 +134,7 @@ int main(int argc, char **argv) {
     size_t max = (size_t)atol(argv[3]), n = 0, nf = 0, cap = 1024, per[2] = {0, 0};
     char *text = malloc(max), path[4096];
     file_t *fs = malloc(cap * sizeof *fs);
-    while (n < max && fgets(path, sizeof path, stdin)) {      /* half C headers, half Python */
+    while (n < max && fgets(path, sizeof path, stdin)) {      /* half Python, half the rest */
         path[strcspn(path, "\n")] = 0;
         const char *ft = filetype(path);
         int py = ft && !strcmp(ft, "python");

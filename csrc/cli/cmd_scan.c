@@ -2,6 +2,7 @@
  *
  *   flint scan [--role output|context] [--filetype FT] [--config FILE]
  *              [--allowlist FILE [--allow-add]] [--chunk N] [--text] < file
+ *   flint scan --rules [--config FILE]
  *
  * Prints one JSON object per finding and line:
  *   {"start":S,"end":E,"rule":"...","kind":"secret|injection|unicode|prompt-injection",
@@ -11,6 +12,7 @@
  * text the scanner emits instead (markers substituted; for role context the
  * masked prompt text). --chunk N feeds stdin in N-byte chunks (the findings
  * do not change). --allow-add adds every secret found to the allow-list file.
+ * --rules lists every rule (id, kind, action after --config, description).
  * Exit status 0 when the scan ran (findings or not), 2 on bad usage, 1 on
  * errors.
  */
@@ -77,6 +79,16 @@ static int cmp_finding(const void *a, const void *b) {
     return strcmp(x->rule, y->rule);
 }
 
+static void list_rules(const scan_rules *r) {
+    for (size_t i = 0; i < scan_rule_count(r); i++) {
+        scan_kind k;
+        scan_action a;
+        const char *desc;
+        const char *id = scan_rule_info(r, i, &k, &a, &desc);
+        printf("%-40s %-16s %-6s %s\n", id, scan_kind_name(k), scan_action_name(a), desc);
+    }
+}
+
 typedef struct { scan_finding *f; size_t n; int text; } found;
 
 static int collect(found *c, const scan_result *res) {
@@ -84,7 +96,7 @@ static int collect(found *c, const scan_result *res) {
     scan_finding *q = realloc(c->f, (c->n + res->nfindings + 1) * sizeof *q);
     if (!q) return SCAN_ENOMEM;
     c->f = q;
-    memcpy(c->f + c->n, res->findings, res->nfindings * sizeof *q);
+    if (res->nfindings) memcpy(c->f + c->n, res->findings, res->nfindings * sizeof *q);
     c->n += res->nfindings;
     return 0;
 }
@@ -112,7 +124,7 @@ static int scan_chunks(scan_rules *r, scan_role role, const char *ft, const char
 int cmd_scan(int argc, char **argv) {
     const char *ft = NULL, *config = NULL, *allow = NULL;
     scan_role role = SCAN_ROLE_OUTPUT;
-    int text = 0, allow_add = 0;
+    int text = 0, allow_add = 0, rules = 0;
     long chunk = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -126,6 +138,7 @@ int cmd_scan(int argc, char **argv) {
         else if (!strcmp(argv[i], "--allowlist")) { if (!(allow = arg_value(argc, argv, &i))) return 2; }
         else if (!strcmp(argv[i], "--allow-add")) allow_add = 1;
         else if (!strcmp(argv[i], "--text")) text = 1;
+        else if (!strcmp(argv[i], "--rules")) rules = 1;
         else if (!strcmp(argv[i], "--chunk")) {
             if (!(v = arg_value(argc, argv, &i)) || arg_int("--chunk", v, 1, 1L << 30, &chunk)) return 2;
         } else return arg_unknown(argv[0], argv[i]);
@@ -140,6 +153,11 @@ int cmd_scan(int argc, char **argv) {
     scan_rules *r = scan_rules_new(cfg, err, sizeof err);
     free(cfg);
     if (!r) { fprintf(stderr, "flint scan: %s\n", err); return 1; }
+    if (rules) {
+        list_rules(r);
+        scan_rules_free(r);
+        return 0;
+    }
     scan_allow *al = scan_rules_allowlist(r);
     if (allow && scan_allow_load(al, allow, err, sizeof err) < 0) {
         fprintf(stderr, "flint scan: %s\n", err);

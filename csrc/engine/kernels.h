@@ -79,6 +79,13 @@ int kq_set_level(int level);
 int kq_active_level(void);
 const char *kq_level_name(int level);
 
+/* Per-thread scratch memory for kernels: a 64-byte aligned buffer of at
+ * least `bytes` for `slot`, grown on demand and freed when the thread exits
+ * (kq_scratch_release frees the calling thread's now). NULL if out of memory. */
+enum { KQ_SCRATCH_ROW, KQ_SCRATCH_BATCH_ACT, KQ_SCRATCH_BATCH_W, KQ_SCRATCH_N };
+void *kq_scratch(int slot, size_t bytes);
+void kq_scratch_release(void);
+
 /* Scalar reference kernels (always present). */
 extern const kq_ops kq_ref_ops;
 

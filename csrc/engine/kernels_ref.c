@@ -39,52 +39,14 @@ static void axpy_f32(int64_t n, float a, const float *x, float *y) {
 #define ATTN_NAME attn_group
 #define DOT dot_f32
 #define AXPY axpy_f32
-/* Attention for a group of heads sharing K/V (see kq_vec_ops.attn): each K and
- * V row is read once for the whole group. */
-static void ATTN_NAME(int group, int hd, int n_kv, const float *q, const float *K, const float *V, size_t kv_stride,
-                      float scale, float *scores, float *out) {
-    float mx[64];
-    for (int h = 0; h < group; h++) mx[h] = -INFINITY;
-    for (int p = 0; p < n_kv; p++) {
-        const float *k = K + (size_t)p * kv_stride;
-        for (int h = 0; h < group; h++) {
-            float s = DOT(hd, q + (size_t)h * hd, k) * scale;
-            scores[(size_t)h * n_kv + p] = s;
-            if (s > mx[h]) mx[h] = s;
-        }
-    }
-    float inv[64];
-    for (int h = 0; h < group; h++) {
-        float *sc = scores + (size_t)h * n_kv;
-        double sum = 0;
-        for (int p = 0; p < n_kv; p++) sum += (sc[p] = expf(sc[p] - mx[h]));
-        inv[h] = (float)(1.0 / sum);
-    }
-    memset(out, 0, (size_t)group * hd * sizeof(float));
-    for (int p = 0; p < n_kv; p++) {
-        const float *v = V + (size_t)p * kv_stride;
-        for (int h = 0; h < group; h++) AXPY(hd, scores[(size_t)h * n_kv + p] * inv[h], v, out + (size_t)h * hd);
-    }
-}
+#include "engine/kernels_attn.h"
 
 const kq_vec_ops kq_ref_vec = {dot_f32, axpy_f32, attn_group};
-
-/* Per-thread row buffer, grown once to the widest row seen. */
-static float *row_buffer(int64_t n) {
-    static __thread float *buf;
-    static __thread int64_t cap;
-    if (n > cap) {
-        free(buf);
-        buf = malloc((size_t)n * sizeof(float));
-        cap = buf ? n : 0;
-    }
-    return buf;
-}
 
 static void ref_rows(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy,
                      int64_t r0, int64_t r1) {
     const qtype_info *q = qtype_get(w->type);
-    float *row = w->type == 0 ? NULL : row_buffer(w->n_in);
+    float *row = w->type == 0 ? NULL : kq_scratch(KQ_SCRATCH_ROW, (size_t)w->n_in * sizeof(float));
     for (int64_t r = r0; r < r1; r++) {
         const void *src = w->data + (size_t)r * w->row_bytes;
         const float *wr = src;

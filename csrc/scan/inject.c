@@ -18,6 +18,7 @@
  * assumed to pass their inputs through), so the result never depends on how
  * the text was chunked.
  */
+#include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1185,7 +1186,10 @@ size_t scan_inject_feed(scan_inject *a, scan_view *v, scan_hit_cb cb, void *ctx,
 void scan_inject_free(scan_inject *a) {
     if (!a) return;
     runner *r = &a->r;
-    for (size_t k = 0; k < r->nfns; k++) free(r->fns[k].body);
+    for (size_t k = 0; k < r->nfns; k++) {
+        sodium_memzero(r->fns[k].body, r->fns[k].len);    /* code text may hold secrets */
+        free(r->fns[k].body);
+    }
     free(r->fns);
     free(r->calls);
     free(r->def);

@@ -202,6 +202,69 @@ static inline int tok_is(inj_ctx *c, const tok *t, const char *s) {
 void ctx_reset_unit(inj_ctx *c);
 void ctx_free(inj_ctx *c);
 
+/* ---- parser helpers (inject_eval.c, inject_call.c) ------------------------ */
+
+static inline const tok *peek(inj_ctx *c) { return c->i < c->nt ? &c->t[c->i] : NULL; }
+static inline int is_op(inj_ctx *c, const tok *t, const char *op) {
+    return t && t->type == T_OP && tok_is(c, t, op);
+}
+static inline int at_op(inj_ctx *c, const char *op) { return is_op(c, peek(c), op); }
+static inline int at_word(inj_ctx *c, const char *w) {
+    const tok *t = peek(c);
+    return t && t->type == T_ID && tok_is(c, t, w);
+}
+static inline int at_stop(inj_ctx *c) {
+    const tok *t = peek(c);
+    if (!t || t->type == T_NL) return 1;
+    return t->type == T_OP && (tok_is(c, t, ",") || tok_is(c, t, ";") || tok_is(c, t, ")") ||
+                               tok_is(c, t, "]") || tok_is(c, t, "}") || tok_is(c, t, ":") ||
+                               tok_is(c, t, "=>"));
+}
+
+/* Skips a balanced group starting at an opening bracket. */
+static inline void inj_skip_group(inj_ctx *c) {
+    int d = 0;
+    while (c->i < c->nt) {
+        const tok *t = &c->t[c->i++];
+        if (t->type != T_OP) continue;
+        if (tok_is(c, t, "(") || tok_is(c, t, "[") || tok_is(c, t, "{")) d++;
+        else if (tok_is(c, t, ")") || tok_is(c, t, "]") || tok_is(c, t, "}")) {
+            if (--d <= 0) return;
+        }
+    }
+}
+
+
+/* 1 when two pooled constant strings are equal. */
+static inline int same_str(inj_ctx *c, int a, int b) {
+    return a >= 0 && b >= 0 && !strcmp(pool_str(c, a), pool_str(c, b));
+}
+
+/* Reports a sink's argument to the analyser (not in dead code). */
+static inline void inj_sink(inj_ctx *c, int cat, const char *msg, aval v) {
+    if (c->hit && !c->dead) c->hit(c, cat, msg, &v);
+}
+
+#define MAXARGS 16
+typedef struct {
+    int n;
+    aval v[MAXARGS];
+    char base[MAXARGS][INJ_NAME];   /* first variable named in each argument */
+    char kw[MAXARGS][INJ_NAME];     /* keyword argument names ("" when positional) */
+    int shell_true;                 /* Python shell=True */
+} args_t;
+
+/* inject_call.c */
+/* Parses call arguments from c->i up to `close` (consumed). */
+void inj_parse_args(inj_ctx *c, args_t *a, const char *close);
+/* Joins a list model's elements into the value (argument vectors). */
+aval inj_expand(inj_ctx *c, aval v);
+/* Evaluates a call of `path` (its arguments start at c->i): the value the
+ * call returns; checks the sinks. recv: the receiver's value (has_recv),
+ * recv_name its variable; ctor: a constructor call ("new T(...)"). */
+aval inj_call(inj_ctx *c, const char *path, aval recv, int has_recv, int recv_known,
+              const char *recv_name, int ctor);
+
 /* inject_eval.c */
 aval eval_expr(inj_ctx *c);              /* parses from c->i, stops at , ; ) ] } or end */
 aval eval_range(inj_ctx *c, size_t from, size_t to);

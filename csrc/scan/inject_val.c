@@ -1,6 +1,7 @@
 /* inject_val.c — abstract values and the interpreter's memory: the string
  * pool of constants, list/map models, variables and token text. */
 #include <ctype.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -97,8 +98,13 @@ int pool_add(inj_ctx *c, const char *s, size_t n) {
     if (c->npool + n + 1 > c->cpool) {
         size_t nc = (c->npool + n + 1) * 2;
         if (nc > (1u << 22)) return -1;        /* keep a unit's constants bounded */
-        char *q = realloc(c->pool, nc);
+        char *q = malloc(nc);
         if (!q) return -1;
+        if (c->pool) {                         /* wipe the old block: literals may be secrets */
+            memcpy(q, c->pool, c->npool);
+            sodium_memzero(c->pool, c->cpool);
+            free(c->pool);
+        }
         c->pool = q;
         c->cpool = nc;
     }
@@ -219,6 +225,7 @@ void ctx_reset_unit(inj_ctx *c) {
 
 void ctx_free(inj_ctx *c) {
     free(c->vars);
+    if (c->pool) sodium_memzero(c->pool, c->cpool);   /* string literals may be secrets */
     free(c->pool);
     free(c->objs);
     free(c->macro);

@@ -1,5 +1,6 @@
 /* oneshot.c — whole-buffer scans: scan_text() and scan_context() run one
  * stream over the buffer, so they find exactly what any chunking finds. */
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +28,7 @@ static int take(collect *c, const scan_result *r) {
         c->f = q;
         c->cap = nc;
     }
-    memcpy(c->f + c->n, r->findings, r->nfindings * sizeof *c->f);
+    if (r->nfindings) memcpy(c->f + c->n, r->findings, r->nfindings * sizeof *c->f);
     c->n += r->nfindings;
     if (c->len + r->len + 1 > c->tcap) {
         size_t nc = (c->len + r->len + 1) * 2;
@@ -69,6 +70,7 @@ int scan_text(const scan_rules *r, scan_role role, const char *filetype,
     collect c;
     int rc = run(r, role, filetype, text, len, &c);
     if (rc) return rc;
+    if (c.text) sodium_memzero(c.text, c.len);     /* warn actions leave secrets in it */
     free(c.text);
     *findings = c.n ? c.f : (free(c.f), NULL);
     *n = c.n;

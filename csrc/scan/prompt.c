@@ -16,12 +16,14 @@
  * A hit covers its line and the rest of the comment block it sits in (the
  * following lines with the same comment marker, or the paragraph for plain
  * text; at most BLOCK_MAX_BYTES), which is where smuggled payloads live; the
- * block is left out of the prompt (action redact). A stream holds back an
- * unfinished line (up to SCAN_HOLD_MAX bytes) and, once a line hit, the whole
- * block until it ends.
+ * block is left out of the prompt (action redact). Long lines are read in
+ * segments (SEG_BYTES), each matched together with the one before it; a hit
+ * starts at its segment. A stream holds back the unfinished segment and,
+ * once a segment hit, the whole block until it ends.
  */
 #include <ctype.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +35,10 @@ const scan_rule_meta scan_prompt_rules[] = {
 };
 const size_t scan_prompt_nrules = sizeof scan_prompt_rules / sizeof scan_prompt_rules[0];
 
-#define LINE_MAX_BYTES 4096
+/* Lines are read in segments of at most SEG_BYTES (cut after a blank when
+ * one is in the second half), so the unread tail a stream holds back stays
+ * under SCAN_HOLD_MAX and a hit never starts before what was emitted. */
+#define SEG_BYTES (SCAN_HOLD_MAX - 20)
 #define BLOCK_MAX_BYTES 65536   /* a hit's block ends here at the latest */
 #define MAXW 160
 
@@ -45,13 +50,20 @@ struct scan_prompt {
     int block_marker;
     size_t hit_start;    /* start of the line that hit */
     int in_star;         /* inside a C block comment */
+    int midline;         /* the last segment ended inside its line */
+    int line_marker;     /* comment marker of the line being read */
+    char prev[SEG_BYTES];/* that segment's text: phrases may straddle the cut */
+    size_t nprev;
 };
 
 scan_prompt *scan_prompt_new(const char *filetype) {
     return calloc(1, sizeof(scan_prompt));
 }
 
-void scan_prompt_free(scan_prompt *a) { free(a); }
+void scan_prompt_free(scan_prompt *a) {
+    if (a) sodium_memzero(a, sizeof *a);
+    free(a);
+}
 
 /* ---- words ---------------------------------------------------------------- */
 
@@ -506,17 +518,34 @@ size_t scan_prompt_feed(scan_prompt *a, scan_view *v, scan_hit_cb cb, void *ctx,
     while (a->pos < end) {
         size_t p = a->pos, avail = end - p;
         const char *line = (const char *)v->p + (p - v->base);
-        const char *nl = memchr(line, '\n', avail < LINE_MAX_BYTES ? avail : LINE_MAX_BYTES);
-        size_t k = nl ? (size_t)(nl - line) : avail < LINE_MAX_BYTES ? avail : LINE_MAX_BYTES;
-        if (!nl && k < LINE_MAX_BYTES && !v->eof) break;   /* the line may go on */
-        size_t n = k + (nl != NULL), text;
-        int mk = marker(line, k, &text);
+        const char *nl = memchr(line, '\n', avail < SEG_BYTES ? avail : SEG_BYTES);
+        size_t k = nl ? (size_t)(nl - line) : avail;
+        if (!nl && avail < SEG_BYTES && !v->eof) break;      /* the segment may go on */
+        if (!nl && avail >= SEG_BYTES) {                     /* a long line: cut after a blank */
+            k = SEG_BYTES;
+            for (size_t q = SEG_BYTES; q > SEG_BYTES / 2; q--)
+                if (line[q - 1] == ' ' || line[q - 1] == '\t') { k = q; break; }
+        }
+        size_t n = k + (nl != NULL), text = 0;
+        int mk = a->midline ? a->line_marker : marker(line, k, &text);
+        a->line_marker = mk;
         int was_star = a->in_star, opens, closes;
         comment_ends(line, k, &opens, &closes);
         if (mk == MK_STAR && opens) a->in_star = 1;
         if (was_star && mk == MK_PLAIN) mk = MK_STAR;       /* a C comment's inner line */
-        if (a->in_block && !continues(a, mk, line, k, p)) close_hit(a, p, cb, ctx);
-        if (!a->in_block && injected(line + text, k - text)) {
+        if (a->in_block && (a->midline ? p - a->hit_start >= BLOCK_MAX_BYTES : !continues(a, mk, line, k, p)))
+            close_hit(a, p, cb, ctx);
+        int hit = 0;
+        if (!a->in_block && a->midline) {                   /* with the segment before */
+            char both[2 * SEG_BYTES];
+            memcpy(both, a->prev, a->nprev);
+            memcpy(both + a->nprev, line, k);
+            hit = injected(both, a->nprev + k);
+            sodium_memzero(both, sizeof both);
+        } else if (!a->in_block) {
+            hit = injected(line + text, k - text);
+        }
+        if (hit) {
             a->in_block = 1;
             a->block_marker = mk;
             a->hit_start = p;
@@ -526,11 +555,14 @@ size_t scan_prompt_feed(scan_prompt *a, scan_view *v, scan_hit_cb cb, void *ctx,
             if (a->in_block && (a->block_marker == MK_STAR || a->block_marker == MK_HTML))
                 close_hit(a, p + n, cb, ctx);
         }
+        a->midline = nl == NULL;
+        a->nprev = a->midline ? k - text : 0;
+        memcpy(a->prev, line + text, a->nprev);
         a->pos = p + n;
     }
     if (v->eof && a->in_block) close_hit(a, end, cb, ctx);
     if (a->in_block) *hold = a->hit_start;            /* suppressed until the block ends */
-    else *hold = end - a->pos > SCAN_HOLD_MAX - 8 ? end - (SCAN_HOLD_MAX - 8) : a->pos;
+    else *hold = a->pos;                              /* less than SEG_BYTES back */
     return a->in_block ? a->hit_start : a->pos;
 }
 

@@ -114,7 +114,9 @@ static int apply(scan_rules *r, const char *pat, scan_action a) {
         const scan_rule_meta *m = &r->meta[i];
         int match = glob ? !strncmp(m->id, pat, pl - 1) || !strcmp(pat, "*")
                          : !strcmp(m->id, pat) || !strcmp(scan_kind_name(m->kind), pat);
-        if (match) { r->act[i] = a; hits++; }
+        /* an injection verdict may come after part of its statement is out
+         * (long statements, functions defined later): it cannot be redacted */
+        if (match) { r->act[i] = a == SCAN_ACT_REDACT && m->kind == SCAN_KIND_INJECTION ? SCAN_ACT_HALT : a; hits++; }
     }
     return hits;
 }

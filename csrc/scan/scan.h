@@ -19,7 +19,11 @@
  * Each rule has an action: redact (the matched bytes never leave the scanner;
  * a visible marker "[REDACTED:<rule>]" takes their place), halt (the stream
  * stops before the finding; the server then sends a final chunk with reason
- * "blocked" and the finding's message) or warn (reported only).
+ * "blocked" and the finding's message) or warn (reported only). A halt is
+ * decided as soon as its finding is: a statement longer than SCAN_HOLD_MAX
+ * may have been emitted in part before its verdict, and then the stream
+ * stops at once (so the emitted text of a halted stream may depend on the
+ * chunking; the findings never do).
  *
  * Contract
  *  - Findings depend on the text only, never on how it was split into chunks:
@@ -87,10 +91,12 @@ typedef struct scan_allow scan_allow;
 typedef struct {
     const char *text;            /* bytes safe to show now (whole UTF-8) */
     size_t len;
-    const scan_finding *findings;/* findings decided during this call */
+    const scan_finding *findings;/* findings decided during this call (never NULL) */
     size_t nfindings;
-    int halted;                  /* a halt finding stopped the stream */
-    const scan_finding *halt;    /* the finding that halted it, or NULL */
+    int halted;                  /* a halt finding stopped the stream: set once
+                                    the text before it was emitted; nothing
+                                    more is emitted after that */
+    const scan_finding *halt;    /* the first halt finding decided, or NULL */
 } scan_result;
 
 /* ---- rule set --------------------------------------------------------- */
@@ -99,8 +105,10 @@ typedef struct {
  * "" for none). Config: one setting per line, "PATTERN = ACTION", where
  * PATTERN is a rule id, a kind (secret, injection, unicode,
  * prompt-injection) or a rule-id prefix ending in '*', and ACTION is redact,
- * halt, warn or off; '#' starts a comment; later lines win. Returns NULL with
- * err filled on a bad line or out of memory. */
+ * halt, warn or off; '#' starts a comment; later lines win. Injection rules
+ * cannot redact (a verdict may come after part of its statement was
+ * emitted): redact means halt for them. Returns NULL with err filled on a
+ * bad line or out of memory. */
 scan_rules *scan_rules_new(const char *config, char *err, size_t errlen);
 
 /* Applies one more config text to rules that no stream uses yet. Returns 0,

@@ -43,6 +43,7 @@ struct scan_stream {
     scan_finding *res; size_t nres, cres;
     char *out; size_t olen, ocap;
     size_t emitted, out_total, zone_end;
+    size_t mark_zs, mark_out, mark_len;   /* the last marker: its zone's start, place, length */
     int halted;
     size_t halt_at;
     scan_finding halt_f;
@@ -60,6 +61,23 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem) {
     while (nc < need) nc *= 2;
     void *q = realloc(*p, nc * elem);
     if (!q) return 0;
+    *p = q;
+    *cap = nc;
+    return 1;
+}
+/* grow() for buffers of scanned text: the old block is wiped, never left
+ * behind by realloc. */
+static int grow_text(void **p, size_t *cap, size_t need) {
+    if (need <= *cap) return 1;
+    size_t nc = *cap ? *cap * 2 : 256;
+    while (nc < need) nc *= 2;
+    void *q = malloc(nc);
+    if (!q) return 0;
+    if (*p) {
+        memcpy(q, *p, *cap);
+        sodium_memzero(*p, *cap);
+        free(*p);
+    }
     *p = q;
     *cap = nc;
     return 1;
@@ -107,7 +125,10 @@ static void decide(scan_stream *s, int reg, size_t a, size_t b, const char *msg,
         r.f.has_fingerprint = 1;
         memcpy(r.f.fingerprint, fp, SCAN_FP_BYTES);
     }
-    if (a < s->emitted) { r.f.out_start = s->out_total; r.ks = 1; }
+    if (a < s->emitted) {                  /* inside the last marker's zone: at the marker */
+        r.f.out_start = s->mark_len && a >= s->mark_zs && s->emitted <= s->zone_end ? s->mark_out : s->out_total;
+        r.ks = 1;
+    }
     if (b <= s->emitted && !(act == SCAN_ACT_REDACT && b > a)) { r.f.out_end = s->out_total; r.ke = 1; }
     if (act == SCAN_ACT_REDACT) add_zone(s, a, b, reg);
     if (act == SCAN_ACT_HALT && !s->halted) {
@@ -292,7 +313,7 @@ static void resolve_tents(scan_stream *s, size_t hres) {
 /* ---- emission ------------------------------------------------------------ */
 
 static void out_put(scan_stream *s, const void *p, size_t n) {
-    if (!grow((void **)&s->out, &s->ocap, s->olen + n + 1, 1)) { s->oom = 1; return; }
+    if (!grow_text((void **)&s->out, &s->ocap, s->olen + n + 1)) { s->oom = 1; return; }
     memcpy(s->out + s->olen, p, n);
     s->olen += n;
     s->out[s->olen] = 0;
@@ -319,7 +340,12 @@ static void emit(scan_stream *s, size_t e) {
     const uint8_t *p = s->buf - s->base;
     size_t end = s->base + s->len;
     if (s->halted) e = min_sz(e, s->halt_at);
-    while (e > s->emitted && e < end && (p[e] & 0xC0) == 0x80) e--;   /* whole UTF-8 only */
+    if (e < end && (p[e] & 0xC0) == 0x80) {          /* whole UTF-8 only: back off to the lead byte */
+        size_t q = e;
+        while (q > s->emitted && e - q < 3 && (p[q] & 0xC0) == 0x80) q--;
+        int len = p[q] >= 0xF0 ? 4 : p[q] >= 0xE0 ? 3 : p[q] >= 0xC0 ? 2 : 1;
+        if ((p[q] & 0xC0) != 0x80 && q + (size_t)len > e) e = q;   /* (invalid UTF-8 is cut anywhere) */
+    }
     if (!s->eof && e == end) {
         size_t q = e;
         while (q > s->emitted && q + 4 > e && (p[q - 1] & 0xC0) == 0x80) q--;
@@ -338,9 +364,19 @@ static void emit(scan_stream *s, size_t e) {
             size_t ze = s->zone[zi].end;
             for (size_t j = zi + 1; j < s->nzone && s->zone[j].start < ze; j++)
                 if (s->zone[j].end > ze) ze = s->zone[j].end;
+            if (s->zone[zi].start < at && at == s->zone_end && s->mark_len) {
+                /* overlaps the zone masked just before (decided later): one
+                 * marker for both, as the whole text gets */
+                map_marker(s, at, ze, s->mark_out, s->mark_len);
+                s->zone_end = ze;
+                continue;
+            }
             char mark[96];
             int m = snprintf(mark, sizeof mark, "[REDACTED:%s]", s->R->meta[s->zone[zi].reg].id);
             map_marker(s, s->zone[zi].start < at ? at : s->zone[zi].start, ze, s->out_total, (size_t)m);
+            s->mark_zs = s->zone[zi].start < at ? at : s->zone[zi].start;
+            s->mark_out = s->out_total;
+            s->mark_len = (size_t)m;
             out_put(s, mark, (size_t)m);
             s->out_total += (size_t)m;
             s->zone_end = ze;
@@ -415,7 +451,7 @@ static int process(scan_stream *s) {
     size_t hres = secret_frontier(s, &v);
     resolve_tents(s, hres);
     size_t e = hres;
-    if (!s->eof) e = min_sz(e, hold);
+    if (!s->eof) e = min_sz(min_sz(e, hold), scan_unicode_word_tail(&v, end));
     for (size_t i = 0; i < s->nup; i++) e = min_sz(e, s->up[i].lb);
     for (size_t i = 0; i < s->ntent; i++)
         if (!s->tent[i].resolved || s->tent[i].open) e = min_sz(e, s->tent[i].start);
@@ -449,10 +485,13 @@ static void begin(scan_stream *s, scan_result *out) {
 static void finish_result(scan_stream *s, scan_result *out) {
     out->text = s->out ? s->out : "";
     out->len = s->olen;
-    out->findings = s->res;
+    static const scan_finding none[1];
+    out->findings = s->res ? s->res : none;   /* never NULL, even with no findings */
     out->nfindings = s->nres;
-    out->halted = s->halted;
-    out->halt = s->halted ? &s->halt_f : NULL;
+    /* halted once everything before the halting finding is out: the
+     * finding's out_start is final then */
+    out->halted = s->halted && s->emitted >= s->halt_at;
+    out->halt = out->halted ? &s->halt_f : NULL;
 }
 
 int scan_feed(scan_stream *s, const char *chunk, size_t len, scan_result *out) {
@@ -460,7 +499,7 @@ int scan_feed(scan_stream *s, const char *chunk, size_t len, scan_result *out) {
     begin(s, out);
     if (s->done) return SCAN_EINVAL;
     if (len) {
-        if (!grow((void **)&s->buf, &s->cap, s->len + len, 1)) return SCAN_ENOMEM;
+        if (!grow_text((void **)&s->buf, &s->cap, s->len + len)) return SCAN_ENOMEM;
         memcpy(s->buf + s->len, chunk, len);
         s->len += len;
     }
@@ -498,6 +537,7 @@ void scan_stream_free(scan_stream *s) {
     free(s->zone);
     free(s->rec);
     free(s->res);
+    if (s->out) sodium_memzero(s->out, s->ocap);
     free(s->out);
     scan_inject_free(s->inj);
     scan_prompt_free(s->pi);

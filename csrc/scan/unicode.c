@@ -13,10 +13,13 @@
  *  - variation selectors: runs of two or more, or an ideographic selector
  *    (U+E0100..) after something that is not an ideograph;
  *  - words whose letters come from more than one of Latin, Greek, Cyrillic,
- *    Armenian and Cherokee (utf8proc categories decide what a letter is).
+ *    Armenian and Cherokee where a letter could pass for one of the other
+ *    script ("pаypal" with a Cyrillic a; not "10μs") (utf8proc categories
+ *    decide what a letter is).
  * A run of the same kind of character is one finding, reported by its first
  * code point.
  */
+#include <string.h>
 #include <utf8proc.h>
 
 #include "scan/scan_int.h"
@@ -182,6 +185,42 @@ static int tag_sequence_ok(scan_view *v, size_t i, size_t end) {
     return 0;
 }
 
+/* A letter of another script that looks like a Latin letter. */
+static int looks_latin(int32_t c) {
+    static const int32_t t[] = {
+        /* Cyrillic */
+        0x430, 0x435, 0x43E, 0x440, 0x441, 0x443, 0x445, 0x456, 0x458, 0x455, 0x501, 0x51B, 0x51D, 0x4BB,
+        0x4CF, 0x4AF, 0x410, 0x412, 0x415, 0x41A, 0x41C, 0x41D, 0x41E, 0x420, 0x421, 0x422, 0x425, 0x406,
+        0x408, 0x405, 0x4AE, 0x500, 0x51A, 0x51C, 0x4C0,
+        /* Greek */
+        0x3B1, 0x3B9, 0x3BA, 0x3BD, 0x3BF, 0x3C1, 0x3C5, 0x3C7, 0x391, 0x392, 0x395, 0x396, 0x397, 0x399,
+        0x39A, 0x39C, 0x39D, 0x39F, 0x3A1, 0x3A4, 0x3A5, 0x3A7,
+        /* Armenian */
+        0x585, 0x57D, 0x581, 0x570, 0x578, 0x566, 0x555, 0x54D,
+    };
+    if (script_of(c) == SC_CHEROKEE) return 1;            /* the script is made of look-alikes */
+    for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
+        if (t[k] == c) return 1;
+    return 0;
+}
+
+/* A Latin letter that looks like a letter of script sc. */
+static int latin_looks_like(int32_t c, int sc) {
+    const char *set = sc == SC_CYRILLIC ? "aceijopsxyhdqwlABCEHIJKMOPSTXY"
+                    : sc == SC_GREEK    ? "aoivkpuxABEHIKMNOPTXYZ"
+                    : sc == SC_ARMENIAN ? "ouhngqOS"
+                    : sc == SC_CHEROKEE ? "ABCEGHJKLMPRSTVWZ" : "";
+    return c > 0 && c < 0x80 && strchr(set, (int)c) != NULL;
+}
+
+/* Adjacent letters a (script sa) and b (script sb) of different scripts:
+ * 1 when one could pass for a letter of the other's script. */
+static int deceptive(int32_t a, int sa, int32_t b, int sb) {
+    if (sa == SC_LATIN) return looks_latin(b) || latin_looks_like(a, sb);
+    if (sb == SC_LATIN) return looks_latin(a) || latin_looks_like(b, sa);
+    return looks_latin(a) && looks_latin(b);
+}
+
 static int mixed_word(scan_view *v, size_t i, size_t *ws, size_t *we) {
     size_t s = i, n;
     for (int k = 0; k < WORD_MAX; k++) {
@@ -195,14 +234,17 @@ static int mixed_word(scan_view *v, size_t i, size_t *ws, size_t *we) {
         if (!is_word(c)) break;
         e += n;
     }
-    /* two adjacent letters from different look-alike scripts ("pаypal") */
+    /* two adjacent letters from different scripts, one a look-alike of the
+     * other's script ("pаypal"; not "10μs" or "Ωmega") */
     int prev = SC_NONE, mixed = 0;
+    int32_t pc = 0;
     for (size_t p = s; p < e && !mixed; p += n) {
         int32_t c = cp_at(v, p, &n);
         int sc = is_letter_or_mark(c) ? script_of(c) : SC_NONE;
         if (sc == SC_OTHER) sc = SC_NONE;
-        mixed = sc != SC_NONE && prev != SC_NONE && sc != prev;
+        mixed = sc != SC_NONE && prev != SC_NONE && sc != prev && deceptive(pc, prev, c, sc);
         prev = sc;
+        pc = c;
     }
     *ws = s;
     *we = e;
@@ -221,6 +263,18 @@ static int hit_at(scan_hit *h, int rule, size_t a, size_t b) {
 static int invisible_ok(scan_view *v, size_t i, int32_t c) {
     if (c == 0xFEFF && i == 0) return 1;                   /* leading BOM */
     return is_joiner(c) && joiner_ok(v, i, 3, c);
+}
+
+size_t scan_unicode_word_tail(scan_view *v, size_t end) {
+    size_t s = end, n;
+    size_t q = cp_prev(v, end);
+    if (q != end && cp_at(v, q, &n) < 0 && sv_at(v, q) >= 0xC0) s = q;   /* an unfinished character */
+    for (int k = 0; k < WORD_MAX; k++) {
+        size_t p = cp_prev(v, s);
+        if (p == s || !is_word(cp_at(v, p, &n)) || p + n != s) break;
+        s = p;
+    }
+    return s;
 }
 
 int scan_unicode_check(scan_view *v, size_t i, scan_hit *hit, size_t *lb) {

@@ -105,6 +105,12 @@ static void test_rules(void) {
     CHECK(scan_rules_new("\nno-such-rule = warn\n", err, sizeof err) == NULL && strstr(err, "line 2"),
           "unknown rule is refused (%s)", err);
     CHECK(scan_rules_new("secret warn\n", err, sizeof err) == NULL, "missing '=' is refused");
+    r = scan_rules_new("injection = redact\n", err, sizeof err);
+    scan_action ia = SCAN_ACT_OFF;
+    for (size_t i = 0; r && i < scan_rule_count(r); i++)
+        if (!strcmp(scan_rule_info(r, i, NULL, &ia, NULL), "sql-injection")) break;
+    CHECK(r && ia == SCAN_ACT_HALT, "injection rules cannot redact: redact means halt");
+    scan_rules_free(r);
 }
 
 static void test_redact(const scan_rules *r) {

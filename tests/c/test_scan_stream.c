@@ -70,7 +70,7 @@ static void keep(run_out *o, const scan_result *r) {
         o->cap = (o->n + r->nfindings) * 2 + 8;
         o->f = realloc(o->f, o->cap * sizeof *o->f);
     }
-    memcpy(o->f + o->n, r->findings, r->nfindings * sizeof *o->f);
+    if (r->nfindings) memcpy(o->f + o->n, r->findings, r->nfindings * sizeof *o->f);
     o->n += r->nfindings;
     if (o->olen + r->len + 1 > o->ocap) {
         o->ocap = (o->olen + r->len + 1) * 2;

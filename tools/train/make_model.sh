@@ -5,20 +5,24 @@
 # training -> GGUF export (F32 for checks, Q8_0 shipped) -> checksums -> checks -> metrics.
 # Everything large goes to corpus/ and tools/train/work/ (both git-ignored).
 #
-# Expected time on 2 CPU cores (AMD EPYC, AVX-512 BF16): fetch + corpus ~15 min, tokenizer
-# ~2 min, shards ~10 min, MoE training ~MOE_HOURS, draft ~DRAFT_HOURS, export + metrics
-# ~30 min. With the defaults: about 8 hours. Re-runs skip finished steps (fetched packages,
-# written shards, checkpoints are resumed).
+# Expected time on 2 idle CPU cores (AMD EPYC, AVX-512 BF16): fetch + corpus ~15 min,
+# tokenizer ~1 min, shards ~5 min, MoE training ~2.5 h (16.4 M tokens at ~1900 tokens/s),
+# draft ~1 h, export + checks + metrics ~20 min: about 4 hours. On a machine shared with other
+# jobs it takes several times longer (use THREADS=1 there: 2 OpenMP threads stall when a
+# core is taken away). Re-runs skip finished steps (fetched packages, existing shards,
+# the tokenizer) and resume training from the checkpoints.
 #
-# Knobs (environment): MOE_STEPS, DRAFT_STEPS (optimizer steps of 8 x 1024 tokens),
-# SHARDS (training shards of 1M tokens), JOBS (parallel data workers), PY (python with torch).
+# Knobs (environment): MOE_STEPS, DRAFT_STEPS (optimizer steps of 8 x 1024 tokens; the
+# cosine schedule ends there), SHARDS (training shards of 1 M tokens), JOBS (data workers),
+# THREADS (torch threads), PY (python with torch).
 set -eu
 
 PY=${PY:-/usr/bin/python3}
 JOBS=${JOBS:-2}
-SHARDS=${SHARDS:-120}
-MOE_STEPS=${MOE_STEPS:-12000}
-DRAFT_STEPS=${DRAFT_STEPS:-6000}
+SHARDS=${SHARDS:-48}
+MOE_STEPS=${MOE_STEPS:-2000}
+DRAFT_STEPS=${DRAFT_STEPS:-1500}
+THREADS=${THREADS:-2}
 WORK=tools/train/work
 T=tools/train
 NICE="nice -n 10"
@@ -42,8 +46,9 @@ echo "== fp32 vs bf16 throughput"
 [ -f $WORK/precision.jsonl ] || $NICE $PY $T/bench_precision.py > $WORK/precision.jsonl
 
 echo "== training"
-$NICE $PY $T/train.py --model moe --out $WORK/moe --steps "$MOE_STEPS" --resume
-$NICE $PY $T/train.py --model draft --out $WORK/draft --steps "$DRAFT_STEPS" --resume
+TRAIN="--warmup 60 --lr 2e-3 --ckpt-every 50 --eval-every 250 --threads $THREADS --resume"
+$NICE $PY $T/train.py --model moe --out $WORK/moe --steps "$MOE_STEPS" $TRAIN
+$NICE $PY $T/train.py --model draft --out $WORK/draft --steps "$DRAFT_STEPS" $TRAIN
 
 echo "== export, checksums, checks"
 $NICE $PY $T/ship.py --moe $WORK/moe/ckpt.pt --draft $WORK/draft/ckpt.pt --type Q8_0

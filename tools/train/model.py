@@ -91,9 +91,11 @@ class Attention(nn.Module):
         self.k_norm = RMSNorm(c.head_dim, c.eps)
 
     def forward(self, x, cos, sin, mask, cache=None):
-        """x [B, T, C]; mask [B, 1, T, T_past + T] bool (True = may attend);
-        cache: None, or a dict whose "k"/"v" [B, T_past, H_kv, D] are
-        prepended to this call's keys/values and then replaced by the result."""
+        """x [B, T, C]; mask: [B, 1, T, T_past + T] bool (True = may attend), or
+        the block list of doc_blocks() (training: only the unmasked blocks of
+        the attention matrix are computed); cache: None, or a dict whose
+        "k"/"v" [B, T_past, H_kv, D] are prepended to this call's keys/values
+        and then replaced by the result."""
         c = self.c
         B, T, _ = x.shape
         q = self.q_norm(self.q(x).view(B, T, c.n_head, c.head_dim))
@@ -108,10 +110,44 @@ class Attention(nn.Module):
         q = q.transpose(1, 2) * (1.0 / math.sqrt(c.head_dim))     # B H T D
         k = k.transpose(1, 2).repeat_interleave(rep, dim=1)
         v = v.transpose(1, 2).repeat_interleave(rep, dim=1)
-        att = (q @ k.transpose(-1, -2)).float()                   # fresh tensor: in-place ok
-        att = att.masked_fill_(~mask, float("-inf")).softmax(-1).to(v.dtype)
-        y = (att @ v).transpose(1, 2).reshape(B, T, c.n_head * c.head_dim)
-        return self.o(y)
+        if isinstance(mask, torch.Tensor):
+            y = _attend(q, k, v, mask)
+        else:
+            rows = [[] for _ in range(B)]
+            for b, q0, q1, k0, allowed in mask:
+                rows[b].append(_attend(q[b, :, q0:q1], k[b, :, k0:q1], v[b, :, k0:q1], allowed))
+            y = torch.stack([torch.cat(r, dim=1) for r in rows])
+        return self.o(y.transpose(1, 2).reshape(B, T, c.n_head * c.head_dim))
+
+
+def _attend(q, k, v, allowed):
+    """softmax(q k^T, masked by allowed) v for [..., Tq, D] x [..., Tk, D]
+    (q already scaled); softmax in fp32."""
+    att = (q @ k.transpose(-1, -2)).float()                       # fresh tensor: in-place ok
+    att = att.masked_fill_(~allowed, float("-inf")).softmax(-1).to(v.dtype)
+    return att @ v
+
+
+def doc_blocks(doc, chunk=256):
+    """Split causal attention within documents into blocks.
+
+    doc [B, T]: document ids, contiguous runs.  Returns [(b, q0, q1, k0,
+    allowed [q1-q0, q1-k0] bool)]: queries q0..q1-1 of sequence b need only
+    keys k0..q1-1, where k0 is the start of the document of query q0."""
+    B, T = doc.shape
+    pos = torch.arange(T)
+    blocks = []
+    for b in range(B):
+        d = doc[b]
+        first = torch.ones(T, dtype=torch.bool)
+        first[1:] = d[1:] != d[:-1]
+        start = torch.cummax(torch.where(first, pos, torch.zeros_like(pos)), 0).values
+        for q0 in range(0, T, chunk):
+            q1 = min(T, q0 + chunk)
+            k0 = int(start[q0])
+            allowed = (pos[None, k0:q1] <= pos[q0:q1, None]) & (d[None, k0:q1] == d[q0:q1, None])
+            blocks.append((b, q0, q1, k0, allowed))
+    return blocks
 
 
 class DenseFFN(nn.Module):
@@ -204,17 +240,18 @@ class Model(nn.Module):
                     p.mul_(1.0 / math.sqrt(2 * self.c.n_layer))
 
     def forward(self, ids, doc=None, cache=None):
-        """ids [B, T] long; doc [B, T] document ids: a token attends only to
-        earlier tokens of its document.  cache: None, or a list (one dict per
+        """ids [B, T] long; doc [B, T] document ids (training; no cache): a
+        token attends only to earlier tokens of its document.  cache: None, or a list (one dict per
         layer, initially empty dicts) holding the keys/values of earlier
         calls; positions then continue after the cached tokens.
         Returns (logits [B, T, n_vocab] fp32, mean aux load-balancing loss)."""
         B, T = ids.shape
         past = cache[0]["k"].shape[1] if cache and "k" in cache[0] else 0
         pos = torch.arange(past, past + T).expand(B, T)
-        mask = torch.ones(T, past + T, dtype=torch.bool).tril(past)[None, None]
-        if doc is not None:
-            mask = mask & (doc[:, None, :, None] == doc[:, None, None, :])
+        if doc is not None and cache is None:
+            mask = doc_blocks(doc)
+        else:
+            mask = torch.ones(T, past + T, dtype=torch.bool).tril(past)[None, None]
         cos, sin = rope_tables(self.c.head_dim, past + T, self.c.rope_base)
         cos, sin = cos[pos], sin[pos]
         x = self.embd(ids)

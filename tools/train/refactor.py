@@ -207,6 +207,8 @@ def t_remove_param(code, lang, rng):
     i, m = _first_def(code, lang)
     if m is None:
         return None
+    if re.search(r"[{}\[\]()<>]", m.group("params")):   # commas would not split params
+        return None
     params = [p.strip() for p in m.group("params").split(",")]
     if len(params) < 2 or any(not p for p in params):
         return None
@@ -216,7 +218,11 @@ def t_remove_param(code, lang, rng):
         words = re.findall(r"[A-Za-z_]\w*", p.split("=")[0].split(":")[0])
         if not words:
             continue
-        name = words[-1] if lang not in ("go",) else words[0]
+        name = words[-1] if lang != "go" else words[0]
+        if lang == "go" and len(p.split()) < 2:         # `a, b int`: a has no own type
+            continue
+        if lang in ("c", "cpp") and (name.isupper() or "(" in p):   # macros, fn pointers
+            continue
         if name in ("self", "cls") or name in KEYWORDS or word_re(name).search(rest):
             continue
         if sum(1 for q in params if word_re(name).search(q)) != 1:
