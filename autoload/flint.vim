@@ -113,7 +113,8 @@ endfunction
 " ---------------------------------------------------------------- events
 
 " Every autocommand goes through here (one try/catch, errors to :Flint log).
-function! flint#event(ev) abort
+" 'refactor-gone' takes the buffer number of a closed refactor preview.
+function! flint#event(ev, ...) abort
   try
     call s:setup()
     if a:ev ==# 'change'
@@ -134,6 +135,8 @@ function! flint#event(ev) abort
       call flint#rpc#stop()
     elseif a:ev ==# 'start'
       call s:apply_keymaps()
+    elseif a:ev ==# 'refactor-gone'
+      call flint#refactor#preview_gone(a:1)
     endif
   catch
     call flint#rpc#log('error', a:ev . ': ' . v:exception . ' @ ' . v:throwpoint)

@@ -40,13 +40,22 @@ function! s:map_keys(R, buf) abort
   let a:R.saved[a:buf] = saved
 endfunction
 
+" Buffer-local maps can only be changed from the buffer: done in a window
+" showing it (none: the buffer is hidden or gone, its maps with it).
 function! s:unmap_keys(R, buf) abort
+  let w = bufwinid(a:buf)
+  if w == -1
+    return
+  endif
+  let cur = win_getid()
+  noautocmd call win_gotoid(w)
   for [lhs, prev] in items(get(a:R.saved, a:buf, {}))
     silent! execute 'nunmap <buffer>' lhs
     if !empty(prev)
       call mapset('n', 0, prev)
     endif
   endfor
+  noautocmd call win_gotoid(cur)
 endfunction
 
 " ---------------------------------------------------------------- the view
@@ -235,6 +244,9 @@ function! s:open_preview(R) abort
   let a:R.pbuf = bufnr('')
   let a:R.plen = len(a:R.orig)
   setlocal statusline=%!flint#refactor#statusline()
+  augroup flint_refactor
+    execute 'autocmd BufWipeout <buffer> call flint#event("refactor-gone", ' . a:R.buf . ')'
+  augroup END
   diffthis
   call s:map_keys(a:R, a:R.pbuf)
   call win_gotoid(src)
@@ -298,6 +310,15 @@ function! flint#refactor#on_chunk(p) abort
   return 1
 endfunction
 
+" The preview buffer was wiped (its window closed): the refactor ends.
+function! flint#refactor#preview_gone(buf) abort
+  let R = get(s:by_buf, a:buf, {})
+  if !empty(R)
+    let R.pbuf = -1
+    call s:close(R)
+  endif
+endfunction
+
 " The server went away: streaming refactors end with an error.
 function! flint#refactor#on_exit() abort
   for R in values(s:by_buf)
@@ -327,7 +348,9 @@ function! s:close(R) abort
     call win_execute(w, 'diffoff')
   endfor
   if bufexists(a:R.pbuf)
-    execute 'bwipeout!' a:R.pbuf
+    let pbuf = a:R.pbuf
+    let a:R.pbuf = -1
+    execute 'bwipeout!' pbuf
   endif
 endfunction
 

@@ -43,6 +43,16 @@ local function tell(msg, level)
   vim.notify('flint: ' .. msg, level or vim.log.levels.WARN)
 end
 
+--- An autocommand callback that logs its errors instead of raising them.
+local function protect(fn)
+  return function()
+    local ok, err = pcall(fn)
+    if not ok then
+      rpc.log('error', 'refactor autocommand: ' .. tostring(err))
+    end
+  end
+end
+
 -- ---------------------------------------------------------------- keys
 
 --- Map the refactor keys in buf, keeping the buffer-local maps they hide.
@@ -250,17 +260,17 @@ function M.start(buf, l1, l2, instruction)
     group = R.augroup,
     buffer = buf,
     desc = 'flint: the refactor preview notes a changed buffer',
-    callback = function()
+    callback = protect(function()
       schedule_redraw(R)
-    end,
+    end),
   })
   api.nvim_create_autocmd({ 'BufUnload', 'BufWipeout' }, {
     group = R.augroup,
     buffer = buf,
     desc = 'flint: drop the refactor of an unloaded buffer',
-    callback = function()
+    callback = protect(function()
       H.close(R)
-    end,
+    end),
   })
   request(R)
 end

@@ -166,6 +166,27 @@ function! s:t_prompt() abort
 endfunction
 call Test('without an instruction :FlintRefactor asks for one', function('s:t_prompt'), s:opts)
 
+function! s:t_preview_window() abort
+  call s:start()
+  call s:wait_done()
+  call Keys('C-w j')
+  call Type('gr')
+  let st = WaitFor({s -> empty(s.refactor) && s.windows == 1}, 3000, 'reject from the preview window')
+  call Eq('', st.gamap, 'the source buffer has no preview keys left')
+  call Eq([0], st.diff, 'diff mode is off')
+  call Eq(s:file, st.lines, 'buffer untouched')
+  call Type(printf(':%d,%dFlintRefactor %s', s:first, s:last, s:instruction))
+  call Keys('Enter')
+  call s:wait_done()
+  call Keys('C-w j')
+  call Type(':q')
+  call Keys('Enter')
+  let st = WaitFor({s -> empty(s.refactor) && s.windows == 1}, 3000, 'closing the preview window ends the refactor')
+  call Eq('', st.gamap, 'and its keys')
+  call Eq([0], st.diff, 'and diff mode')
+endfunction
+call Test('keys work in the preview window; closing it ends the refactor', function('s:t_preview_window'), s:opts)
+
 function! s:t_blocked() abort
   call s:start()
   let st = WaitFor({s -> !empty(s.refactor)}, 3000, 'the refactor')
