@@ -86,7 +86,7 @@ static int scan_string(lexer *lx, scan_view *v, tok *t) {
         }
         if (c == '\\' && !raw) {
             if (sv_at(v, p + 1) < 0 && v->need) { lx->pos = p; return 0; }
-            p += 2;
+            p += sv_at(v, p + 1) < 0 ? 1 : 2;        /* a backslash may end the text */
             continue;
         }
         if ((lx->interp == '{' && c == '$') || (lx->interp == '#' && c == '#')) {
