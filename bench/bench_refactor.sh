@@ -61,7 +61,10 @@ out = {
     'note': 'the default model has a 1024-token context and was trained on 1024-token sequences; the server runs '
             'with --ctx %s so 150- and 300-line inputs fit. Past 1024 tokens (and, for this v0 model, already '
             'before) the rewrite is poor: input_lines_kept is the share of input lines found unchanged in the reply, '
-            'reason max_tokens means the reply did not end by itself. The speeds are those of this model and shape.'
+            'reason max_tokens means the reply did not end by itself. Where input_lines_kept is near 0 the reply '
+            'does not copy the input, and a high n-gram acceptance comes from the reply repeating itself, not from '
+            'copying the selection; a model that copies its input drafts from the selection instead. The speeds are '
+            'those of this model and shape on this machine (see load_average).'
             % ctx,
     'machine': {'cpu': cpu, 'cores': os.cpu_count(), 'threads_used': int(threads), 'load_average_before': load0,
                 'load_average_after': load1, 'date': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
