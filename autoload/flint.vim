@@ -17,8 +17,24 @@ function! s:setup() abort
   if !empty(err)
     echohl ErrorMsg | echomsg 'flint: ' . err . ' (using the defaults)' | echohl None
   endif
-  call flint#rpc#on('chunk', function('flint#suggest#on_chunk'))
-  call flint#rpc#on('__exit', {_ -> flint#suggest#clear()})
+  call flint#rpc#on('chunk', function('s:on_chunk'))
+  call flint#rpc#on('__exit', function('s:on_exit'))
+endfunction
+
+function! s:on_chunk(p) abort
+  if !flint#refactor#on_chunk(a:p)
+    call flint#suggest#on_chunk(a:p)
+  endif
+endfunction
+
+function! s:on_exit(_) abort
+  call flint#suggest#clear()
+  call flint#refactor#on_exit()
+endfunction
+
+" Reads g:flint_* once (the first event or command does it).
+function! flint#setup() abort
+  call s:setup()
 endfunction
 
 " Re-read g:flint_* (after changing them at run time) and map the keys again.
@@ -97,7 +113,8 @@ endfunction
 " ---------------------------------------------------------------- events
 
 " Every autocommand goes through here (one try/catch, errors to :Flint log).
-function! flint#event(ev) abort
+" 'refactor-gone' takes the buffer number of a closed refactor preview.
+function! flint#event(ev, ...) abort
   try
     call s:setup()
     if a:ev ==# 'change'
@@ -118,6 +135,8 @@ function! flint#event(ev) abort
       call flint#rpc#stop()
     elseif a:ev ==# 'start'
       call s:apply_keymaps()
+    elseif a:ev ==# 'refactor-gone'
+      call flint#refactor#preview_gone(a:1)
     endif
   catch
     call flint#rpc#log('error', a:ev . ': ' . v:exception . ' @ ' . v:throwpoint)

@@ -2,8 +2,9 @@
 " Maintainer: the flint authors
 " Help: :help flint
 "
-" This file only guards, defines the :Flint command and hands over: Neovim to
-" lua/flint/ (require('flint')), Vim to autoload/flint.vim.
+" This file only guards, defines the :Flint and :FlintRefactor commands and the
+" <Plug> maps, and hands over: Neovim to lua/flint/ (require('flint')), Vim to
+" autoload/flint.vim.
 
 if exists('g:loaded_flint') || &compatible
   finish
@@ -17,6 +18,8 @@ if has('nvim')
   let g:loaded_flint = 1
   command! -bar -nargs=* -complete=customlist,flint#complete Flint
         \ lua require('flint').command(<q-args>)
+  command! -range -nargs=* FlintRefactor
+        \ lua require('flint').refactor(<line1>, <line2>, <q-args>)
   " Zero-config start from g:flint_* (a later require('flint').setup() wins).
   lua require('flint')._plugin_loaded()
   finish
@@ -31,6 +34,7 @@ endif
 let g:loaded_flint = 1
 
 command! -bar -nargs=* -complete=customlist,flint#complete Flint call flint#command(<q-args>)
+command! -range -nargs=* FlintRefactor call flint#refactor#command(<line1>, <line2>, <q-args>)
 
 inoremap <silent> <Plug>(flint-accept)      <Cmd>call flint#accept('all')<CR>
 inoremap <silent> <Plug>(flint-accept-word) <Cmd>call flint#accept('word')<CR>
@@ -39,6 +43,12 @@ inoremap <silent> <Plug>(flint-next)        <Cmd>call flint#cycle(1)<CR>
 inoremap <silent> <Plug>(flint-prev)        <Cmd>call flint#cycle(-1)<CR>
 inoremap <silent> <Plug>(flint-dismiss)     <Cmd>call flint#dismiss()<CR>
 inoremap <silent> <Plug>(flint-suggest)     <Cmd>call flint#suggest()<CR>
+nnoremap <silent> <Plug>(flint-refactor-accept)    <Cmd>call flint#refactor#accept()<CR>
+nnoremap <silent> <Plug>(flint-refactor-reject)    <Cmd>call flint#refactor#reject()<CR>
+nnoremap <silent> <Plug>(flint-refactor-retry)     <Cmd>call flint#refactor#retry()<CR>
+nnoremap <silent> <Plug>(flint-refactor-cancel)    <Cmd>call flint#refactor#cancel()<CR>
+nnoremap <silent> <Plug>(flint-refactor-next-hunk) <Cmd>call flint#refactor#jump(1)<CR>
+nnoremap <silent> <Plug>(flint-refactor-prev-hunk) <Cmd>call flint#refactor#jump(-1)<CR>
 
 augroup flint
   autocmd!

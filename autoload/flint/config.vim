@@ -16,6 +16,10 @@ let s:defaults = {
       \ 'show_with_pum': v:false,
       \ 'keymaps': {'accept': '<Tab>', 'accept_word': '<M-Right>', 'accept_line': '<M-C-Right>',
       \             'next': '<M-]>', 'prev': '<M-[>', 'dismiss': '<C-]>'},
+      \ 'refactor_keymaps': {'accept': 'ga', 'reject': 'gr', 'retry': 'gR', 'cancel': '<C-c>',
+      \                      'next_hunk': ']c', 'prev_hunk': '[c'},
+      \ 'refactor_context_lines': 20,
+      \ 'refactor_max_tokens': 0,
       \ 'model': '',
       \ 'server_cmd': [],
       \ 'server_args': [],
@@ -23,8 +27,9 @@ let s:defaults = {
       \ }
 
 let s:bools = ['enabled', 'auto_trigger', 'show_with_pum']
-let s:numbers = ['debounce', 'n_alt', 'max_tokens', 'max_ms', 'max_lines']
-let s:dicts = ['filetypes', 'context_lines', 'keymaps']
+let s:numbers = ['debounce', 'n_alt', 'max_tokens', 'max_ms', 'max_lines', 'refactor_context_lines',
+      \ 'refactor_max_tokens']
+let s:dicts = ['filetypes', 'context_lines', 'keymaps', 'refactor_keymaps']
 let s:lists = ['server_cmd', 'server_args']
 let s:strings = ['model', 'log_level']
 
@@ -87,6 +92,16 @@ function! flint#config#build() abort
       let cfg.keymaps[action] = ''
     elseif type(lhs) != v:t_string
       return [s:defaults, 'g:flint_keymaps.' . action . ': expected a key or ""']
+    endif
+  endfor
+  for [action, lhs] in items(cfg.refactor_keymaps)
+    if !has_key(s:defaults.refactor_keymaps, action)
+      return [s:defaults, 'g:flint_refactor_keymaps: unknown action ' . string(action)]
+    endif
+    if type(lhs) == v:t_bool || type(lhs) == v:t_number
+      let cfg.refactor_keymaps[action] = ''
+    elseif type(lhs) != v:t_string
+      return [s:defaults, 'g:flint_refactor_keymaps.' . action . ': expected a key or ""']
     endif
   endfor
   if cfg.n_alt < 1 || cfg.max_lines < 1

@@ -119,6 +119,7 @@ int cmd_bench(int argc, char **argv) {
     eng_model *m = eng_model_load(model, err, sizeof err);
     if (!m) goto done;
     const eng_hparams *hp = eng_model_hparams(m);
+    eng_model_touch(m); /* time the engine, not the disk */
     int need = max_ctx + (int)n_gen + 2 > max_pp ? max_ctx + (int)n_gen + 2 : max_pp;
     eng_ctx_params cp = {.n_ctx = need, .n_batch = max_pp > 0 ? max_pp : 256, .n_threads = (int)threads};
     if (!(c = eng_ctx_new(m, &cp, err, sizeof err))) goto done;

@@ -1,7 +1,7 @@
 /* cmd_serve.c — `flint serve [--model M] [--draft D] [--config F]
  * [--framing msgpack|json|auto] [--threads N] [--slots N] [--ctx N]
- * [--fim-order psm|spm|auto] [--prompt-chunk N] [--max-message BYTES]
- * [--no-cache]`: the editor's co-process on stdin/stdout (doc/protocol.md).
+ * [--fim-order psm|spm|auto] [--prompt-chunk N] [--refactor-spec MODE]
+ * [--max-message BYTES] [--no-cache]`: the editor's co-process on stdin/stdout (doc/protocol.md).
  * Settings come from the defaults, then the config file
  * (${XDG_CONFIG_HOME:-~/.config}/flint/serve.conf, or --config F), then the
  * flags. Without --model the default model is looked up next to the binary. */
@@ -13,12 +13,13 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "common/common.h"
+#include "engine/spec.h"
 #include "serve/serve.h"
 
 static int usage(void) {
     fprintf(stderr, "usage: flint serve [--model M] [--draft D] [--config F] [--framing msgpack|json|auto] "
                     "[--threads N] [--slots N] [--ctx N] [--fim-order psm|spm|auto] [--prompt-chunk N] "
-                    "[--max-message BYTES] [--no-cache]\n");
+                    "[--refactor-spec MODE] [--max-message BYTES] [--no-cache]\n");
     return 2;
 }
 
@@ -53,7 +54,8 @@ int cmd_serve(int argc, char **argv) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(); return 0; }
         if (!strcmp(a, "--no-cache")) { c.cache = 0; continue; }
         static const char *const with_value[] = {"--config", "--model", "-m", "--draft", "--framing", "--fim-order",
-                                                 "--threads", "-t", "--slots", "--ctx", "--prompt-chunk", "--max-message"};
+                                                 "--threads", "-t", "--slots", "--ctx", "--prompt-chunk", "--max-message",
+                                                 "--refactor-spec"};
         size_t k = 0;
         while (k < sizeof with_value / sizeof with_value[0] && strcmp(a, with_value[k])) k++;
         if (k == sizeof with_value / sizeof with_value[0]) return arg_unknown("serve", a);
@@ -83,6 +85,13 @@ int cmd_serve(int argc, char **argv) {
         } else if (!strcmp(a, "--prompt-chunk")) {
             if (arg_int(a, v, 1, 4096, &x)) return 2;
             c.prompt_chunk = (int)x;
+        } else if (!strcmp(a, "--refactor-spec")) {
+            spec_params p;
+            if (strlen(v) >= sizeof c.refactor_spec || spec_parse_mode(v, 1, 1, &p, err, sizeof err)) {
+                fprintf(stderr, "flint serve: --refactor-spec must be none, auto, or sources (ngram, draft, self) joined by '+'\n");
+                return 2;
+            }
+            snprintf(c.refactor_spec, sizeof c.refactor_spec, "%s", v);
         } else if (!strcmp(a, "--max-message")) {
             if (arg_int(a, v, 1024, 1L << 30, &x)) return 2;
             c.max_message = (size_t)x;

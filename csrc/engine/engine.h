@@ -51,6 +51,11 @@ void eng_model_free(eng_model *m);
 
 const eng_hparams *eng_model_hparams(const eng_model *m);
 
+/* Read every page of the weights once, so later passes do not wait on the
+ * disk (benchmarks; a server warming up). Slow for large files not yet in the
+ * page cache; harmless otherwise. */
+void eng_model_touch(const eng_model *m);
+
 /* The underlying GGUF file (metadata for the tokenizer, info output). */
 const gguf_file *eng_model_gguf(const eng_model *m);
 

@@ -73,6 +73,10 @@ static void multi_worker(void *arg, int ith, int nth) {
  * thread does the work alone. */
 #define PARALLEL_MIN_MACS (1 << 20)
 
+/* Unpacking a row for the batch kernels costs about as much as this many
+ * tokens' arithmetic on it (balances threads over experts with few tokens). */
+#define BATCH_UNPACK_TOKENS 4
+
 /* Run fn on the pool, or on this thread alone when the work is small. */
 static void run_sized(eng_ctx *c, pool_fn fn, void *arg, int64_t macs) {
     if (macs < PARALLEL_MIN_MACS) fn(arg, 0, 1);
@@ -104,7 +108,9 @@ static void matmul_multi(eng_ctx *c, mm_task *t, int n) {
             prep += t[i].n_tok;
         }
         t[i].groups = (t[i].w->n_rows + KQ_ROW_GROUP - 1) / KQ_ROW_GROUP;
-        t[i].gcost = t[i].w->n_in * t[i].n_tok * KQ_ROW_GROUP / 256 + 1;
+        /* batch kernels unpack each row once per call: worth a few tokens of work */
+        int64_t eff_tok = t[i].n_tok + (ops == kq_for_type(t[i].w->type) ? 0 : BATCH_UNPACK_TOKENS);
+        t[i].gcost = t[i].w->n_in * eff_tok * KQ_ROW_GROUP / 256 + 1;
         t[i].cost0 = total;
         total += t[i].groups * t[i].gcost;
     }

@@ -68,33 +68,6 @@ static inline void up_q4_0_blk(const uint8_t *row, int64_t b, wblk *o) {
     o->m[0] = o->m[1] = 0;
 }
 
-/* Q4_K and Q5_K: 8 sub-blocks per super-block share the scale decoding. */
-static inline void up_k45(const uint8_t *qs, const uint8_t *qhp, const uint8_t *scales, uint16_t dh, uint16_t dminh,
-                   int sub, wblk *o) {
-    uint8_t sc, mn;
-    qt_scale_min_k4(sub, scales, &sc, &mn);
-    __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * (sub / 2)));
-    if (sub % 2) q = _mm256_srli_epi16(q, 4);
-    q = _mm256_and_si256(q, _mm256_set1_epi8(0x0f));
-    if (qhp) {
-        __m256i h = _mm256_srli_epi16(_mm256_loadu_si256((const __m256i *)qhp), sub);
-        q = _mm256_or_si256(q, _mm256_slli_epi16(_mm256_and_si256(h, _mm256_set1_epi8(1)), 4));
-    }
-    _mm256_storeu_si256((__m256i *)o->w, q);
-    o->s[0] = o->s[1] = h2f(dh) * sc;
-    o->m[0] = o->m[1] = h2f(dminh) * mn;
-}
-
-static inline void up_q4_k_blk(const uint8_t *row, int64_t b, wblk *o) {
-    const blk_q4_k *x = (const blk_q4_k *)row + b / 8;
-    up_k45(x->qs, NULL, x->scales, x->d, x->dmin, (int)(b % 8), o);
-}
-
-static inline void up_q5_k_blk(const uint8_t *row, int64_t b, wblk *o) {
-    const blk_q5_k *x = (const blk_q5_k *)row + b / 8;
-    up_k45(x->qs, x->qh, x->scales, x->d, x->dmin, (int)(b % 8), o);
-}
-
 static inline void up_q6_k_blk(const uint8_t *row, int64_t b, wblk *o) {
     const blk_q6_k *x = (const blk_q6_k *)row + b / 8;
     int sub = (int)(b % 8), half = sub / 4, quarter = sub % 4;
@@ -120,15 +93,65 @@ static inline void up_iq4_xs_blk(const uint8_t *row, int64_t b, wblk *o) {
     o->m[0] = o->m[1] = 0;
 }
 
-/* Whole-row unpackers: the per-block functions inlined into one loop. */
+/* Store 32 weight bytes q (unsigned values if `is_unsigned`, else signed) and
+ * set c = 128·s·Σw per half from them. */
+static inline void put_w(wblk *o, __m256i q, int is_unsigned) {
+    _mm256_storeu_si256((__m256i *)o->w, q);
+    __m256i u = is_unsigned ? q : _mm256_xor_si256(q, _mm256_set1_epi8((char)0x80));
+    __m256i sad = _mm256_sad_epu8(u, _mm256_setzero_si256()); /* 4 sums of 8 bytes */
+    int64_t g[4];
+    _mm256_storeu_si256((__m256i *)g, sad);
+    int bias = is_unsigned ? 0 : 16 * 128;
+    o->c[0] = 128.f * o->s[0] * (float)(g[0] + g[1] - bias);
+    o->c[1] = 128.f * o->s[1] * (float)(g[2] + g[3] - bias);
+}
+
+/* Q4_K / Q5_K rows a super-block (8 blocks) at a time: scales decoded once. */
+static inline void up_k45_row(const uint8_t *qs, const uint8_t *qh, const uint8_t *scales, uint16_t dh, uint16_t dminh,
+                              wblk *o) {
+    uint32_t u[4];
+    qt_k4_scales(scales, u);
+    const uint8_t *sc = (const uint8_t *)u, *mn = sc + 8;
+    float d = h2f(dh), dmin = h2f(dminh);
+    const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+    __m256i hb = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
+    for (int j = 0; j < 4; j++) {
+        __m256i b = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
+        __m256i lo = _mm256_and_si256(b, m4), hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), m4);
+        if (qh) {
+            lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j), one), 4));
+            hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j + 1), one), 4));
+        }
+        for (int h = 0; h < 2; h++) {
+            wblk *ob = &o[2 * j + h];
+            ob->s[0] = ob->s[1] = d * sc[2 * j + h];
+            ob->m[0] = ob->m[1] = dmin * mn[2 * j + h];
+            put_w(ob, h ? hi : lo, 1);
+        }
+    }
+}
+
+static void up_q4_k_row(const uint8_t *row, int64_t nb, wblk *o) {
+    const blk_q4_k *x = (const blk_q4_k *)row;
+    for (int64_t i = 0; i < nb / 8; i++) up_k45_row(x[i].qs, NULL, x[i].scales, x[i].d, x[i].dmin, o + 8 * i);
+}
+
+static void up_q5_k_row(const uint8_t *row, int64_t nb, wblk *o) {
+    const blk_q5_k *x = (const blk_q5_k *)row;
+    for (int64_t i = 0; i < nb / 8; i++) up_k45_row(x[i].qs, x[i].qh, x[i].scales, x[i].d, x[i].dmin, o + 8 * i);
+}
+
+/* Whole-row unpackers of the other types: the per-block functions in one
+ * loop, c from the stored bytes. */
 #define ROW_UNPACKER(name) \
     static void name(const uint8_t *row, int64_t nb, wblk *o) { \
-        for (int64_t b = 0; b < nb; b++) name##_blk(row, b, &o[b]); \
+        for (int64_t b = 0; b < nb; b++) { \
+            name##_blk(row, b, &o[b]); \
+            put_w(&o[b], _mm256_loadu_si256((const __m256i *)o[b].w), 0); \
+        } \
     }
 ROW_UNPACKER(up_q8_0)
 ROW_UNPACKER(up_q4_0)
-ROW_UNPACKER(up_q4_k)
-ROW_UNPACKER(up_q5_k)
 ROW_UNPACKER(up_q6_k)
 ROW_UNPACKER(up_iq4_xs)
 
@@ -136,8 +159,8 @@ static unpack_fn unpacker(uint32_t wt) {
     switch (wt) {
     case QT_Q8_0: return up_q8_0;
     case QT_Q4_0: return up_q4_0;
-    case QT_Q4_K: return up_q4_k;
-    case QT_Q5_K: return up_q5_k;
+    case QT_Q4_K: return up_q4_k_row;
+    case QT_Q5_K: return up_q5_k_row;
     case QT_Q6_K: return up_q6_k;
     case QT_IQ4_XS: return up_iq4_xs;
     }
@@ -184,20 +207,10 @@ static void gather_tokens(const void *act, size_t stride, int t0, int nt, int64_
     }
 }
 
-/* Unpack rows [r0, r0+nr) into wt[r][b]; c = 128·s·Σw per half. */
+/* Unpack rows [r0, r0+nr) into wt[r][b] (the unpackers also set c = 128·s·Σw). */
 static void unpack_rows(const kq_mat *w, unpack_fn up, int64_t r0, int nr, int64_t nb, wblk *wt) {
     for (int r = 0; r < nr; r++) {
         up(w->data + (size_t)(r0 + r) * w->row_bytes, nb, &wt[r * nb]);
-        for (int64_t b = 0; b < nb; b++) {
-            wblk *o = &wt[r * nb + b];
-            /* Σw per half: sums of (w xor 0x80) = w + 128, in 8-byte groups */
-            __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(_mm256_loadu_si256((const __m256i *)o->w), _mm256_set1_epi8((char)0x80)),
-                                          _mm256_setzero_si256());
-            int64_t g[4];
-            _mm256_storeu_si256((__m256i *)g, sad);
-            o->c[0] = 128.f * o->s[0] * (float)(g[0] + g[1] - 16 * 128);
-            o->c[1] = 128.f * o->s[1] * (float)(g[2] + g[3] - 16 * 128);
-        }
     }
 }
 

@@ -32,6 +32,9 @@ typedef struct {
     int8_t qs[32];
 } act_q8_32;
 
+/* Half to float with the F16C instruction (the portable fl_f16_to_f32 is far slower). */
+static inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+
 static inline float hsum_ps(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -112,7 +115,7 @@ static float dot_q8_0(int64_t n, const void *wv, const void *av) {
         __m256i wq = _mm256_loadu_si256((const __m256i *)w[i].qs);
         __m256i aq = _mm256_loadu_si256((const __m256i *)a[i].qs);
         __m256i p = dot_u8s8(_mm256_setzero_si256(), _mm256_sign_epi8(wq, wq), _mm256_sign_epi8(aq, wq));
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(fl_f16_to_f32(w[i].d) * a[i].d), acc);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(h2f(w[i].d) * a[i].d), acc);
     }
     return hsum_ps(acc);
 }
@@ -135,7 +138,7 @@ static void dot4_q8_0(int64_t n, const void *wv, const void *av, size_t stride, 
     __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
     for (int64_t i = 0; i < n / 32; i++) {
         __m256i wq = _mm256_loadu_si256((const __m256i *)w[i].qs), wa = _mm256_sign_epi8(wq, wq);
-        float dw = fl_f16_to_f32(w[i].d);
+        float dw = h2f(w[i].d);
         DOTN_STEP(a0, c0);
         DOTN_STEP(a1, c1);
         DOTN_STEP(a2, c2);
@@ -153,7 +156,7 @@ static void dot2_q8_0(int64_t n, const void *wv, const void *av, size_t stride, 
     __m256 c0 = _mm256_setzero_ps(), c1 = c0;
     for (int64_t i = 0; i < n / 32; i++) {
         __m256i wq = _mm256_loadu_si256((const __m256i *)w[i].qs), wa = _mm256_sign_epi8(wq, wq);
-        float dw = fl_f16_to_f32(w[i].d);
+        float dw = h2f(w[i].d);
         DOTN_STEP(a0, c0);
         DOTN_STEP(a1, c1);
     }
@@ -169,23 +172,12 @@ static float dot_q4_0(int64_t n, const void *wv, const void *av) {
     __m256 acc = _mm256_setzero_ps();
     float off = 0;
     for (int64_t i = 0; i < n / 32; i++) {
-        float d = fl_f16_to_f32(w[i].d) * a[i].d;
+        float d = h2f(w[i].d) * a[i].d;
         __m256i p = dot_u8s8(_mm256_setzero_si256(), nibbles(w[i].qs), _mm256_loadu_si256((const __m256i *)a[i].qs));
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d), acc);
         off += d * (float)a[i].s;
     }
     return hsum_ps(acc) - 8.f * off;
-}
-
-/* The 8 6-bit scales (bytes 0-7) and mins (bytes 8-15) of a Q4_K/Q5_K block. */
-static inline void k4_scales(const uint8_t *s, uint32_t u[4]) {
-    const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
-    memcpy(u, s, 12);
-    u[3] = ((u[2] >> 4) & m4) | (((u[1] >> 6) & m2) << 4);
-    uint32_t mins_lo = u[1] & m6;
-    u[1] = (u[2] & m4) | (((u[0] >> 6) & m2) << 4);
-    u[2] = mins_lo;
-    u[0] &= m6;
 }
 
 /* Σ_j mins[j] · (bsums[2j] + bsums[2j+1]) for a K-quant block. */
@@ -204,7 +196,7 @@ static inline int32_t k4_mins_dot(const uint32_t u[4], const int16_t *bsums) {
 static inline __m256 k45_block(__m256 acc, const uint8_t *qs, const uint8_t *qhp, const uint8_t *scales, float d,
                                float dmin, const blk_q8_k *a, float *mins_acc) {
     uint32_t u[4];
-    k4_scales(scales, u);
+    qt_k4_scales(scales, u);
     const uint8_t *sc = (const uint8_t *)u;
     const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
     __m256i qh = qhp ? _mm256_loadu_si256((const __m256i *)qhp) : _mm256_setzero_si256();
@@ -231,7 +223,7 @@ static float dot_q4_k(int64_t n, const void *wv, const void *av) {
     __m256 acc = _mm256_setzero_ps();
     float mins = 0;
     for (int64_t i = 0; i < n / QK_K; i++)
-        acc = k45_block(acc, w[i].qs, NULL, w[i].scales, fl_f16_to_f32(w[i].d), fl_f16_to_f32(w[i].dmin), &a[i], &mins);
+        acc = k45_block(acc, w[i].qs, NULL, w[i].scales, h2f(w[i].d), h2f(w[i].dmin), &a[i], &mins);
     return hsum_ps(acc) - mins;
 }
 
@@ -241,21 +233,30 @@ static float dot_q5_k(int64_t n, const void *wv, const void *av) {
     __m256 acc = _mm256_setzero_ps();
     float mins = 0;
     for (int64_t i = 0; i < n / QK_K; i++)
-        acc = k45_block(acc, w[i].qs, w[i].qh, w[i].scales, fl_f16_to_f32(w[i].d), fl_f16_to_f32(w[i].dmin), &a[i], &mins);
+        acc = k45_block(acc, w[i].qs, w[i].qh, w[i].scales, h2f(w[i].d), h2f(w[i].dmin), &a[i], &mins);
     return hsum_ps(acc) - mins;
+}
+
+/* Byte-shuffle masks that spread scales 2c and 2c+1 of a Q6_K half-block over
+ * 8 bytes each as [s, s, s, s, s', s', s', s'] (the dot lanes' layout). */
+static inline __m256i q6_scales(__m128i sc16, int c) {
+    __m128i idx = _mm_setr_epi8((char)(2 * c), (char)(2 * c), (char)(2 * c), (char)(2 * c), (char)(2 * c + 1),
+                                (char)(2 * c + 1), (char)(2 * c + 1), (char)(2 * c + 1), 0, 0, 0, 0, 0, 0, 0, 0);
+    return _mm256_cvtepi8_epi32(_mm_shuffle_epi8(sc16, idx));
 }
 
 static float dot_q6_k(int64_t n, const void *wv, const void *av) {
     const blk_q6_k *w = wv;
     const blk_q8_k *a = av;
-    float sum = 0;
+    __m256 acc = _mm256_setzero_ps();
+    float offs = 0;
     const __m256i m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(3);
     for (int64_t i = 0; i < n / QK_K; i++) {
-        const int8_t *sc = w[i].scales;
-        __m256i acc = _mm256_setzero_si256();
+        __m128i sc16 = _mm_loadu_si128((const __m128i *)w[i].scales);
+        __m256i ai = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
             const uint8_t *ql = w[i].ql + 64 * h, *qhp = w[i].qh + 32 * h;
-            const int8_t *aq = a[i].qs + 128 * h, *s = sc + 8 * h;
+            const int8_t *aq = a[i].qs + 128 * h;
             __m256i l0 = _mm256_loadu_si256((const __m256i *)ql), l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
             __m256i qh = _mm256_loadu_si256((const __m256i *)qhp);
             __m256i q[4];
@@ -266,18 +267,23 @@ static float dot_q6_k(int64_t n, const void *wv, const void *av) {
                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4));
             q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
+#pragma GCC unroll 4
             for (int k = 0; k < 4; k++) {
                 __m256i p = dot_u8s8(_mm256_setzero_si256(), q[k], _mm256_loadu_si256((const __m256i *)(aq + 32 * k)));
-                __m256i scv = _mm256_setr_epi32(s[2 * k], s[2 * k], s[2 * k], s[2 * k], s[2 * k + 1], s[2 * k + 1],
-                                                s[2 * k + 1], s[2 * k + 1]);
-                acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p, scv));
+                ai = _mm256_add_epi32(ai, _mm256_mullo_epi32(p, q6_scales(sc16, 4 * h + k)));
             }
         }
-        int32_t off = 0;
-        for (int j = 0; j < 16; j++) off += sc[j] * a[i].bsums[j];
-        sum += a[i].d * fl_f16_to_f32(w[i].d) * (float)(hsum_epi32(acc) - 32 * off);
+        /* the −32 offset: Σ_j scale_j · bsum_j over the 16 sub-blocks */
+        __m128i b0 = _mm_loadu_si128((const __m128i *)a[i].bsums), b1 = _mm_loadu_si128((const __m128i *)(a[i].bsums + 8));
+        __m128i o = _mm_add_epi32(_mm_madd_epi16(_mm_cvtepi8_epi16(sc16), b0),
+                                  _mm_madd_epi16(_mm_cvtepi8_epi16(_mm_srli_si128(sc16, 8)), b1));
+        o = _mm_add_epi32(o, _mm_shuffle_epi32(o, 0x4e));
+        o = _mm_add_epi32(o, _mm_shuffle_epi32(o, 0xb1));
+        float d = a[i].d * h2f(w[i].d);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(ai), _mm256_set1_ps(d), acc);
+        offs += d * 32.f * (float)_mm_cvtsi128_si32(o);
     }
-    return sum;
+    return hsum_ps(acc) - offs;
 }
 
 static float dot_iq4_xs(int64_t n, const void *wv, const void *av) {
@@ -294,7 +300,7 @@ static float dot_iq4_xs(int64_t n, const void *wv, const void *av) {
             __m256i p = dot_u8s8(_mm256_setzero_si256(), _mm256_sign_epi8(wq, wq), _mm256_sign_epi8(aq, wq));
             acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p, _mm256_set1_epi32(ls - 32)));
         }
-        sum += a[i].d * fl_f16_to_f32(w[i].d) * (float)hsum_epi32(acc);
+        sum += a[i].d * h2f(w[i].d) * (float)hsum_epi32(acc);
     }
     return sum;
 }
@@ -322,7 +328,7 @@ static float dot_f16(int64_t n, const void *wv, const void *av) {
         s1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + i + 8))), _mm256_loadu_ps(a + i + 8), s1);
     }
     float s = hsum_ps(_mm256_add_ps(s0, s1));
-    for (; i < n; i++) s += fl_f16_to_f32(w[i]) * a[i];
+    for (; i < n; i++) s += h2f(w[i]) * a[i];
     return s;
 }
 

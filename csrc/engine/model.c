@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common/common.h"
 #include "engine/internal.h"
@@ -297,4 +298,12 @@ void eng_model_free(eng_model *m) {
 }
 
 const eng_hparams *eng_model_hparams(const eng_model *m) { return &m->hp; }
+
+void eng_model_touch(const eng_model *m) {
+    const volatile uint8_t *p = m->gguf->base;
+    uint8_t sink = 0;
+    madvise((void *)m->gguf->base, m->gguf->size, MADV_WILLNEED);
+    for (size_t off = 0; off < m->gguf->size; off += 4096) sink ^= p[off];
+    (void)sink;
+}
 const gguf_file *eng_model_gguf(const eng_model *m) { return m->gguf; }

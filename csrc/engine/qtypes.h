@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum {
     QT_F32 = 0, QT_F16 = 1, QT_Q4_0 = 2, QT_Q4_1 = 3, QT_Q5_0 = 6, QT_Q5_1 = 7,
@@ -62,6 +63,18 @@ static inline void qt_scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t 
         *d = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
         *m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
     }
+}
+
+/* All 8 scales (bytes 0-7 of u) and mins (bytes 8-15) of a Q4_K/Q5_K block at
+ * once, by bit operations on the 12 packed bytes (same values as qt_scale_min_k4). */
+static inline void qt_k4_scales(const uint8_t *s, uint32_t u[4]) {
+    const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
+    memcpy(u, s, 12);
+    u[3] = ((u[2] >> 4) & m4) | (((u[1] >> 6) & m2) << 4);
+    uint32_t mins_lo = u[1] & m6;
+    u[1] = (u[2] & m4) | (((u[0] >> 6) & m2) << 4);
+    u[2] = mins_lo;
+    u[0] &= m6;
 }
 
 /* Reference quantizers (used by synth, tests and activation quantization). */

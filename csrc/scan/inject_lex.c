@@ -86,7 +86,7 @@ static int scan_string(lexer *lx, scan_view *v, tok *t) {
         }
         if (c == '\\' && !raw) {
             if (sv_at(v, p + 1) < 0 && v->need) { lx->pos = p; return 0; }
-            p += 2;
+            p += sv_at(v, p + 1) < 0 ? 1 : 2;        /* a backslash may end the text */
             continue;
         }
         if ((lx->interp == '{' && c == '$') || (lx->interp == '#' && c == '#')) {
@@ -314,10 +314,10 @@ int lex_next(lexer *lx, scan_view *v, tok *t) {
             if (c1 == '{') {
                 int d;
                 while ((d = sv_at(v, q)) >= 0 && d != '}') q++;
-                q++;
+                if (d == '}') q++;                   /* (unclosed at the end of the text) */
             } else if (cs_is(c1, CS_W)) {
                 while (cs_is(sv_at(v, q), CS_W)) q++;
-            } else {
+            } else if (c1 >= 0) {
                 q++;
             }
             if (v->need) return 0;

@@ -209,6 +209,10 @@ size_t scan_ac_depth(const scan_ac *ac, uint32_t state);
  * before i (the word around it); *lb receives the lowest offset a hit from
  * this anchor could start at, for holds. */
 int scan_unicode_check(scan_view *v, size_t i, scan_hit *hit, size_t *lb);
+/* Start of the word (at most 32 code points, an unfinished character at the
+ * end included) that ends at `end`: a letter still to come could make it a
+ * mixed-script word, so a stream holds it back. */
+size_t scan_unicode_word_tail(scan_view *v, size_t end);
 extern const scan_rule_meta scan_unicode_rules[];
 extern const size_t scan_unicode_nrules;
 

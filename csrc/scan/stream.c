@@ -43,6 +43,7 @@ struct scan_stream {
     scan_finding *res; size_t nres, cres;
     char *out; size_t olen, ocap;
     size_t emitted, out_total, zone_end;
+    size_t mark_zs, mark_out, mark_len;   /* the last marker: its zone's start, place, length */
     int halted;
     size_t halt_at;
     scan_finding halt_f;
@@ -124,7 +125,10 @@ static void decide(scan_stream *s, int reg, size_t a, size_t b, const char *msg,
         r.f.has_fingerprint = 1;
         memcpy(r.f.fingerprint, fp, SCAN_FP_BYTES);
     }
-    if (a < s->emitted) { r.f.out_start = s->out_total; r.ks = 1; }
+    if (a < s->emitted) {                  /* inside the last marker's zone: at the marker */
+        r.f.out_start = s->mark_len && a >= s->mark_zs && s->emitted <= s->zone_end ? s->mark_out : s->out_total;
+        r.ks = 1;
+    }
     if (b <= s->emitted && !(act == SCAN_ACT_REDACT && b > a)) { r.f.out_end = s->out_total; r.ke = 1; }
     if (act == SCAN_ACT_REDACT) add_zone(s, a, b, reg);
     if (act == SCAN_ACT_HALT && !s->halted) {
@@ -360,9 +364,19 @@ static void emit(scan_stream *s, size_t e) {
             size_t ze = s->zone[zi].end;
             for (size_t j = zi + 1; j < s->nzone && s->zone[j].start < ze; j++)
                 if (s->zone[j].end > ze) ze = s->zone[j].end;
+            if (s->zone[zi].start < at && at == s->zone_end && s->mark_len) {
+                /* overlaps the zone masked just before (decided later): one
+                 * marker for both, as the whole text gets */
+                map_marker(s, at, ze, s->mark_out, s->mark_len);
+                s->zone_end = ze;
+                continue;
+            }
             char mark[96];
             int m = snprintf(mark, sizeof mark, "[REDACTED:%s]", s->R->meta[s->zone[zi].reg].id);
             map_marker(s, s->zone[zi].start < at ? at : s->zone[zi].start, ze, s->out_total, (size_t)m);
+            s->mark_zs = s->zone[zi].start < at ? at : s->zone[zi].start;
+            s->mark_out = s->out_total;
+            s->mark_len = (size_t)m;
             out_put(s, mark, (size_t)m);
             s->out_total += (size_t)m;
             s->zone_end = ze;
@@ -437,7 +451,7 @@ static int process(scan_stream *s) {
     size_t hres = secret_frontier(s, &v);
     resolve_tents(s, hres);
     size_t e = hres;
-    if (!s->eof) e = min_sz(e, hold);
+    if (!s->eof) e = min_sz(min_sz(e, hold), scan_unicode_word_tail(&v, end));
     for (size_t i = 0; i < s->nup; i++) e = min_sz(e, s->up[i].lb);
     for (size_t i = 0; i < s->ntent; i++)
         if (!s->tent[i].resolved || s->tent[i].open) e = min_sz(e, s->tent[i].start);

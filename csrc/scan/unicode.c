@@ -265,6 +265,18 @@ static int invisible_ok(scan_view *v, size_t i, int32_t c) {
     return is_joiner(c) && joiner_ok(v, i, 3, c);
 }
 
+size_t scan_unicode_word_tail(scan_view *v, size_t end) {
+    size_t s = end, n;
+    size_t q = cp_prev(v, end);
+    if (q != end && cp_at(v, q, &n) < 0 && sv_at(v, q) >= 0xC0) s = q;   /* an unfinished character */
+    for (int k = 0; k < WORD_MAX; k++) {
+        size_t p = cp_prev(v, s);
+        if (p == s || !is_word(cp_at(v, p, &n)) || p + n != s) break;
+        s = p;
+    }
+    return s;
+}
+
 int scan_unicode_check(scan_view *v, size_t i, scan_hit *hit, size_t *lb) {
     size_t n;
     *lb = i;

@@ -89,9 +89,18 @@ static const char *filter(srv_emit *e, const char *p, size_t n) {
     return scan_and_post(e, e->released.s, e->released.n, NULL);
 }
 
+/* A refactor reply ends at its chat format's end-of-turn tokens too (some
+ * vocabularies do not mark them as control or end-of-generation tokens). */
+static int chat_stop(const srv_emit *e, int32_t tok) {
+    const srv_model *m = e->w->model;
+    for (int i = 0; e->fence && i < m->n_chat_stop; i++)
+        if (m->chat_stop[i] == tok) return 1;
+    return 0;
+}
+
 const char *srv_emit_token(srv_emit *e, int32_t tok) {
     const tok_vocab *v = e->w->model->vocab;
-    if (tok_is_eog(v, tok) || (tok_token_attr(v, tok) & TOK_ATTR_CONTROL)) return "eos";
+    if (tok_is_eog(v, tok) || (tok_token_attr(v, tok) & TOK_ATTR_CONTROL) || chat_stop(e, tok)) return "eos";
     e->piece.n = 0;
     if (tok_stream_feed(&e->detok, tok, &e->piece)) return "eos";
     if (!e->piece.n) return NULL;

@@ -1,6 +1,6 @@
-/* gen.c — the generator step. Plain greedy decoding here; a speculative
- * generator plugs in behind the same srv_gen_ops and may return several
- * verified tokens per step. */
+/* gen.c — the generator step: plain greedy decoding, or greedy speculative
+ * decoding (csrc/engine/spec.h) behind the same srv_gen_ops, which returns
+ * several verified tokens per step and the same tokens as plain decoding. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +44,7 @@ static void greedy_free(srv_gen *base) {
     free(g);
 }
 
-static const srv_gen_ops greedy_ops = {greedy_step, greedy_free};
+static const srv_gen_ops greedy_ops = {greedy_step, greedy_free, NULL};
 
 srv_gen *srv_gen_greedy_new(eng_ctx *c, int n_vocab, const float *logits, int32_t first) {
     greedy_gen *g = calloc(1, sizeof *g);
@@ -60,8 +60,63 @@ srv_gen *srv_gen_greedy_new(eng_ctx *c, int n_vocab, const float *logits, int32_
     return &g->base;
 }
 
+typedef struct {
+    srv_gen base;
+    eng_ctx *ctx;
+    samp *s;
+    spec_gen *g;
+} spec_srv_gen;
+
+static int spec_srv_step(srv_gen *base, int32_t *out, int cap, const volatile int *stop, char *err, size_t errlen) {
+    spec_srv_gen *g = (spec_srv_gen *)base;
+    return spec_step(g->g, out, cap, stop, err, errlen);
+}
+
+static void spec_srv_free(srv_gen *base) {
+    spec_srv_gen *g = (spec_srv_gen *)base;
+    spec_free(g->g);
+    samp_free(g->s);
+    eng_ctx_set_exact(g->ctx, 0); /* the slot's next prompt runs the batch kernels again */
+    free(g);
+}
+
+static void spec_srv_stats(const srv_gen *base, srv_req_stats *st) {
+    const spec_srv_gen *g = (const spec_srv_gen *)base;
+    spec_stats ss;
+    spec_get_stats(g->g, &ss);
+    st->spec_drafted += ss.drafted;
+    st->spec_accepted += ss.accepted;
+    st->spec_steps += ss.verify_calls - ss.plain_steps;
+}
+
+static const srv_gen_ops spec_ops = {spec_srv_step, spec_srv_free, spec_srv_stats};
+
+srv_gen *srv_gen_spec_new(eng_ctx *c, int n_vocab, const spec_params *p, const float *logits, char *err,
+                          size_t errlen) {
+    spec_srv_gen *g = calloc(1, sizeof *g);
+    samp_params sp = {.temp = 0};
+    if (!g || !(g->s = samp_new(&sp, n_vocab))) {
+        free(g);
+        fl_seterr(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (!(g->g = spec_new(c, g->s, p, err, errlen))) {
+        samp_free(g->s);
+        free(g);
+        return NULL;
+    }
+    spec_set_logits(g->g, logits);
+    g->base.ops = &spec_ops;
+    g->ctx = c;
+    return &g->base;
+}
+
 int srv_generate_step(srv_gen *g, int32_t *out, int cap, const volatile int *stop, char *err, size_t errlen) {
     return g->ops->step(g, out, cap, stop, err, errlen);
+}
+
+void srv_gen_stats(const srv_gen *g, srv_req_stats *st) {
+    if (g && g->ops->stats) g->ops->stats(g, st);
 }
 
 void srv_gen_free(srv_gen *g) {

@@ -13,8 +13,10 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "chat/chat.h"
 #include "common/common.h"
 #include "engine/engine.h"
+#include "engine/spec.h"
 #include "rpc/rpc.h"
 #include "scan/scan.h"
 #include "serve/serve.h"
@@ -49,9 +51,12 @@ typedef struct {
     eng_hparams hp;
     srv_fim fim;
     int32_t im_start, im_end;   /* ChatML tokens, -1 when absent */
+    chat_format chat;           /* the refactor prompt's format (chat_template, else ChatML tokens, else plain) */
+    int32_t chat_stop[4];       /* ids of chat_stops(chat) found in the vocabulary */
+    int n_chat_stop;
     int n_ctx;                  /* tokens per slot */
     char path[1024], name[128];
-    eng_model *draft;           /* loaded and checked; used once speculative decoding lands */
+    eng_model *draft;           /* loaded and checked (speculative decoding of refactors may use it) */
     char draft_path[1024];
 } srv_model;
 
@@ -60,6 +65,10 @@ typedef struct {
  * Returns 0, or -1 with err (m is then empty and safe to free). */
 int srv_model_load(srv_model *m, const srv_config *cfg, char *err, size_t errlen);
 void srv_model_free(srv_model *m);
+
+/* Sets m->chat and m->chat_stop from m->vocab: the chat_template's format,
+ * else ChatML when the vocabulary has its tokens, else plain. */
+void srv_chat_detect(srv_model *m);
 
 /* Fills f from the vocabulary's FIM tokens and the model name; order is
  * SRV_FIM_*. Leaves f->family NULL when the vocabulary has no FIM tokens. */
@@ -85,6 +94,10 @@ typedef struct {
     int n_extra;
     char *instruction, *code;       /* refactor */
     size_t code_len;
+    char *before, *after;           /* refactor: the lines around the selection */
+    size_t before_len, after_len;
+    char *spec;                     /* refactor: speculation mode ("" = the server's refactor_spec) */
+    spec_params spec_p;             /* ... parsed by the loop against the model (srv_request_spec) */
     int max_tokens, max_ms, n_alt, mode, tabstop;
 } srv_request;
 
@@ -94,6 +107,8 @@ typedef struct {
     int prompt_tokens, cached_tokens, evaluated_tokens, generated_tokens;
     double queue_ms, prompt_ms, gen_ms, first_chunk_ms, total_ms;
     const char *reason;             /* why alt 0 stopped (static) */
+    const char *spec;               /* speculation mode of a refactor (static), NULL when plain */
+    long spec_drafted, spec_accepted, spec_steps;  /* drafted and accepted tokens, verifications */
 } srv_req_stats;
 
 typedef struct srv_job srv_job;
@@ -126,6 +141,11 @@ struct srv_job {
 int srv_request_parse(int kind, const rpc_val *params, srv_request *r, char buf[SRV_KEY_LEN], int64_t *id,
                       char *err, size_t errlen);
 void srv_request_free(srv_request *r);
+
+/* Resolves a refactor's speculation mode (r->spec, else cfg->refactor_spec)
+ * against the model into r->spec_p. Returns 0, or -1 with err (unknown mode,
+ * a draft source without a draft model). */
+int srv_request_spec(srv_request *r, const srv_config *cfg, const srv_model *m, char *err, size_t errlen);
 
 /* Sets job->stop to v unless a stop is already set (first reason wins). */
 void srv_job_set_stop(srv_job *j, int v);
@@ -230,10 +250,29 @@ int srv_slot_prefill(srv_worker *w, srv_slot *slot, const int32_t *toks, int n, 
 int srv_prompt_fim(const srv_model *m, const scan_rules *rules, const srv_request *r, int budget,
                    int *prefix_cut, tok_ids *out, char *err, size_t errlen);
 
-/* The ChatML refactor prompt of tools/train/FORMATS.md. -1 with err when
- * the model has no ChatML tokens or the prompt exceeds budget. */
+/* The refactor prompt (prompt_chat.c): the model's chat format
+ * (m->chat), a system message and a user message holding the instruction
+ * and the fenced code, exactly the layout of tools/train/FORMATS.md for
+ * ChatML. Context lines (r->before/after) go before them for models other
+ * than flint-coder, whose trained format has no place for them, within a
+ * quarter of the budget. -1 with err when the code does not fit budget. */
 int srv_prompt_chat(const srv_model *m, const scan_rules *rules, const srv_request *r, int budget, tok_ids *out,
                     char *err, size_t errlen);
+
+/* Token ids of a rendered chat prompt: control spans become their token
+ * (text when the vocabulary has no such control token), text runs are
+ * tokenized as text. Returns 0 or -1 (out of memory). */
+int srv_chat_tokens(const srv_model *m, const chat_out *c, tok_ids *out);
+
+/* Shared by the prompt builders (prompt.c). A malloc'd copy of s[0, n) with
+ * secrets and prompt injection masked (rules may be NULL); NULL on OOM. */
+char *srv_masked(const scan_rules *rules, const char *ft, const char *s, size_t n, size_t *outlen);
+/* The start of the longest tail of t[0, len) of whole lines within T tokens
+ * (inside the last line when even it is too long), or -1 (OOM). */
+long srv_fit_tail(const srv_model *m, const char *t, size_t len, int T);
+/* The end of the longest head of t[0, len) of whole lines within T tokens,
+ * or -1 (OOM). */
+long srv_fit_head(const srv_model *m, const char *t, size_t len, int T);
 
 /* ---- generation (gen.c) ----------------------------------------------- */
 
@@ -244,6 +283,7 @@ typedef struct srv_gen srv_gen;
 typedef struct {
     int (*step)(srv_gen *g, int32_t *out, int cap, const volatile int *stop, char *err, size_t errlen);
     void (*free)(srv_gen *g);
+    void (*stats)(const srv_gen *g, srv_req_stats *st); /* speculation counters; NULL: none */
 } srv_gen_ops;
 struct srv_gen {
     const srv_gen_ops *ops;
@@ -254,10 +294,22 @@ struct srv_gen {
  * NULL when out of memory. */
 srv_gen *srv_gen_greedy_new(eng_ctx *c, int n_vocab, const float *logits, int32_t first);
 
+/* Greedy speculative generator (csrc/engine/spec.h) over c, which holds
+ * the prompt (its tokens are the n-gram source) and whose next-token logits
+ * are `logits` (n_vocab floats); p->sources must not be 0. The output equals
+ * the greedy generator's token for token. NULL + err on failure. */
+srv_gen *srv_gen_spec_new(eng_ctx *c, int n_vocab, const spec_params *p, const float *logits, char *err,
+                          size_t errlen);
+
+/* Most tokens one srv_generate_step may return (a verification's drafts + 1). */
+#define SRV_GEN_STEP_MAX (SPEC_K_MAX + 1)
+
 /* The next 1..cap tokens (written to out); the previous step's tokens are
  * appended to the context first. Returns the count, -2 when stopped, -1
  * with err. */
 int srv_generate_step(srv_gen *g, int32_t *out, int cap, const volatile int *stop, char *err, size_t errlen);
+/* Adds the generator's speculation counters to st (nothing for plain). */
+void srv_gen_stats(const srv_gen *g, srv_req_stats *st);
 void srv_gen_free(srv_gen *g);
 
 /* ---- stop rules and text filters (stop.c) ----------------------------- */

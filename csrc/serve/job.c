@@ -35,6 +35,13 @@ static void post_over(srv_worker *w, srv_job *j) {
     srv_worker_post(w, e);
 }
 
+/* The speculation mode's name, for stats (static). */
+static const char *spec_name(const spec_params *p) {
+    static const char *const names[8] = {"none",  "draft",      "ngram",      "draft+ngram",
+                                         "self",  "draft+self", "ngram+self", "draft+ngram+self"};
+    return p->fallback ? "auto" : names[p->sources & 7];
+}
+
 /* First tokens of the alternatives: alt 0 takes the arg-max; alt k the
  * k-th most likely token that does not end generation (the arg-max aside),
  * each continued greedily: distinct suggestions from one prompt. -1 where
@@ -86,7 +93,11 @@ static const char *run_alt(srv_worker *w, srv_job *j, srv_slot *slot, int n_prom
         return reason;
     }
     if (alt > 0 && first < 0) reason = "eos"; /* no candidate for this alternative */
-    else if (!(g = srv_gen_greedy_new(c, w->model->hp.n_vocab, w->logits0, first))) {
+    else if (!complete && j->req.spec_p.sources) {
+        if (!(g = srv_gen_spec_new(c, w->model->hp.n_vocab, &j->req.spec_p, w->logits0, j->error, sizeof j->error)))
+            reason = "error";
+        else j->st.spec = spec_name(&j->req.spec_p);
+    } else if (!(g = srv_gen_greedy_new(c, w->model->hp.n_vocab, w->logits0, first))) {
         snprintf(j->error, sizeof j->error, "out of memory");
         reason = "error";
     }
@@ -95,8 +106,9 @@ static const char *run_alt(srv_worker *w, srv_job *j, srv_slot *slot, int n_prom
     while (!reason) {
         if (n >= max) { reason = "max_tokens"; break; }
         if (srv_job_get_stop(j)) { reason = stop_reason(j); break; }
-        int32_t toks[16];
-        int k = srv_generate_step(g, toks, max - n < 16 ? max - n : 16, &j->stop, j->error, sizeof j->error);
+        int32_t toks[SRV_GEN_STEP_MAX];
+        int k = srv_generate_step(g, toks, max - n < SRV_GEN_STEP_MAX ? max - n : SRV_GEN_STEP_MAX, &j->stop, j->error,
+                                  sizeof j->error);
         if (k == -2) reason = stop_reason(j);
         else if (k < 0) reason = "error";
         for (int i = 0; i < k && !reason; i++) {
@@ -106,6 +118,7 @@ static const char *run_alt(srv_worker *w, srv_job *j, srv_slot *slot, int n_prom
     }
     j->st.generated_tokens += n;
     j->st.gen_ms += (fl_now() - t0) * 1e3;
+    srv_gen_stats(g, &j->st);
     srv_emit_end(&e, reason);
     srv_gen_free(g);
     srv_emit_free(&e);

@@ -75,7 +75,7 @@ static void on_deadline(uv_timer_t *t) {
 /* ---- handlers --------------------------------------------------------- */
 
 static rpc_val *model_val(const srv_model *m, rpc_arena *a) {
-    rpc_val *v = rpc_map(a, 9);
+    rpc_val *v = rpc_map(a, 10);
     rpc_map_put(a, v, "name", rpc_cstr(a, m->name));
     rpc_map_put(a, v, "path", rpc_cstr(a, m->path));
     rpc_map_put(a, v, "arch", rpc_cstr(a, m->hp.arch));
@@ -83,7 +83,8 @@ static rpc_val *model_val(const srv_model *m, rpc_arena *a) {
     rpc_map_put(a, v, "n_ctx", rpc_int(a, m->n_ctx));
     rpc_map_put(a, v, "fim", m->fim.family ? rpc_cstr(a, m->fim.family) : rpc_nil(a));
     rpc_map_put(a, v, "fim_order", m->fim.family ? rpc_cstr(a, m->fim.spm ? "spm" : "psm") : rpc_nil(a));
-    rpc_map_put(a, v, "chat", rpc_bool(a, m->im_start >= 0 && m->im_end >= 0));
+    rpc_map_put(a, v, "chat", rpc_bool(a, m->chat != CHAT_PLAIN));
+    rpc_map_put(a, v, "chat_format", rpc_cstr(a, chat_name(m->chat)));
     return v;
 }
 
@@ -124,7 +125,7 @@ static int m_initialize(void *ud, const rpc_val *p, rpc_arena *a, rpc_val **res,
     rpc_map_put(a, c, "n_alt_max", rpc_int(a, SRV_MAX_ALT));
     rpc_map_put(a, c, "scanner", rpc_bool(a, s->rules != NULL));
     rpc_map_put(a, c, "complete", rpc_bool(a, s->model_ok && s->model.fim.family));
-    rpc_map_put(a, c, "refactor", rpc_bool(a, s->model_ok && s->model.im_start >= 0 && s->model.im_end >= 0));
+    rpc_map_put(a, c, "refactor", rpc_bool(a, s->model_ok));
     rpc_map_put(a, r, "capabilities", c);
     *res = r;
     return 0;
@@ -134,12 +135,15 @@ static int start_job(srv_server *s, int kind, const rpc_val *p, rpc_arena *a, rp
     if (!s->model_ok) return fl_seterr(err, errlen, "no model: %s", s->model_err);
     if (kind == SRV_JOB_COMPLETE && !s->model.fim.family)
         return fl_seterr(err, errlen, "model %s has no fill-in-the-middle tokens", s->model.name);
-    if (kind == SRV_JOB_REFACTOR && (s->model.im_start < 0 || s->model.im_end < 0))
-        return fl_seterr(err, errlen, "model %s has no chat (ChatML) tokens", s->model.name);
     srv_job *j = calloc(1, sizeof *j);
     if (!j) return fl_seterr(err, errlen, "out of memory");
     int64_t id;
     if (srv_request_parse(kind, p, &j->req, j->buf, &id, err, errlen)) {
+        free(j);
+        return -1;
+    }
+    if (kind == SRV_JOB_REFACTOR && srv_request_spec(&j->req, &s->cfg, &s->model, err, errlen)) {
+        srv_request_free(&j->req);
         free(j);
         return -1;
     }

@@ -1,5 +1,5 @@
 /* model.c — loading the model bundle the server runs: weights, tokenizer,
- * prompt format, draft model; and finding the default model. */
+ * prompt formats (FIM and chat), draft model; and finding the default model. */
 #include <glob.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,6 +53,21 @@ static void model_name(const eng_model *em, const char *path, char *out, size_t 
     out[n] = 0;
 }
 
+/* The chat format (see internal.h): from tokenizer.chat_template, else ChatML when the
+ * vocabulary has its tokens (a GGUF without a template), else plain; and
+ * the ids of the format's end-of-turn tokens. */
+void srv_chat_detect(srv_model *m) {
+    size_t len;
+    const char *t = tok_chat_template(m->vocab, &len);
+    m->chat = chat_detect(t, t ? len : 0);
+    if (!t && m->im_start >= 0 && m->im_end >= 0) m->chat = CHAT_CHATML;
+    m->n_chat_stop = 0;
+    for (const char *const *s = chat_stops(m->chat); *s && m->n_chat_stop < 4; s++) {
+        int32_t id = tok_find(m->vocab, *s, strlen(*s));
+        if (id >= 0) m->chat_stop[m->n_chat_stop++] = id;
+    }
+}
+
 int srv_model_load(srv_model *m, const srv_config *cfg, char *err, size_t errlen) {
     memset(m, 0, sizeof *m);
     m->im_start = m->im_end = -1;
@@ -76,6 +91,7 @@ int srv_model_load(srv_model *m, const srv_config *cfg, char *err, size_t errlen
     srv_fim_detect(&m->fim, m->vocab, m->name, cfg->fim_order);
     m->im_start = tok_special_ids(m->vocab)->im_start;
     m->im_end = tok_special_ids(m->vocab)->im_end;
+    srv_chat_detect(m);
     int train = m->hp.n_ctx_train > 0 ? m->hp.n_ctx_train : 4096;
     m->n_ctx = cfg->n_ctx > 0 ? cfg->n_ctx : train < 4096 ? train : 4096;
     if (cfg->draft_path[0]) {

@@ -1,4 +1,5 @@
-/* prompt.c — completion (FIM) and refactor (ChatML) prompts as token ids.
+/* prompt.c — completion (FIM) prompts as token ids, and the trimming and
+ * masking helpers the refactor prompt (prompt_chat.c) shares.
  *
  * Layout for typing: what changes least comes first, so the prompt cache
  * keeps it. Repository context (fixed share of the budget, trimmed from
@@ -31,8 +32,7 @@ static int count(const srv_model *m, const char *s, size_t n) {
     return c;
 }
 
-/* A malloc'd copy of s with secrets and prompt injection masked. */
-static char *masked(const scan_rules *rules, const char *ft, const char *s, size_t n, size_t *outlen) {
+char *srv_masked(const scan_rules *rules, const char *ft, const char *s, size_t n, size_t *outlen) {
     if (rules) {
         char *out = NULL;
         scan_finding *f = NULL;
@@ -55,10 +55,9 @@ static size_t utf8_start(const char *t, size_t i, size_t lo) {
     return i;
 }
 
-/* The start of the kept tail of t[0, len): the earliest line start whose
- * tail has at most T tokens (by per-line counts with a little slack, then
- * checked); inside the last line when even it is too long. -1 on OOM. */
-static long fit_tail(const srv_model *m, const char *t, size_t len, int T) {
+/* The earliest line start whose tail has at most T tokens (by per-line
+ * counts with a little slack, then checked). */
+long srv_fit_tail(const srv_model *m, const char *t, size_t len, int T) {
     if (T <= 0) return (long)len;
     size_t win = (size_t)T * BYTES_PER_TOKEN_MAX, lo = len > win ? len - win : 0;
     while (lo > 0 && lo < len && t[lo - 1] != '\n') lo++;
@@ -67,7 +66,7 @@ static long fit_tail(const srv_model *m, const char *t, size_t len, int T) {
     int total = 0;
     for (size_t e = len; e > lo;) { /* lines [s, e) from the end */
         size_t s = e;
-        if (t[s - 1] == '\n' && s != len) s--;
+        if (t[s - 1] == '\n') s--; /* the line's own newline (also a final one) */
         while (s > lo && t[s - 1] != '\n') s--;
         int c = count(m, t + s, e - s);
         if (c < 0) return -1;
@@ -91,10 +90,9 @@ static long fit_tail(const srv_model *m, const char *t, size_t len, int T) {
     return (long)utf8_start(t, len - (size_t)T, ls);
 }
 
-/* The end of the kept head of t[0, len): the latest line end (after its
- * newline) whose head has at most T tokens; inside the first line when
- * even it is too long. -1 on OOM. */
-static long fit_head(const srv_model *m, const char *t, size_t len, int T) {
+/* The latest line end (after its newline) whose head has at most T tokens;
+ * inside the first line when even it is too long. */
+long srv_fit_head(const srv_model *m, const char *t, size_t len, int T) {
     if (T <= 0) return 0;
     size_t win = (size_t)T * BYTES_PER_TOKEN_MAX, hi = len < win ? len : win;
     size_t best = 0;
@@ -145,7 +143,7 @@ static int newlines(const char *t, size_t n) {
 static int append_masked(const srv_model *m, const scan_rules *rules, const char *ft, const char *t, size_t n,
                          tok_ids *out) {
     size_t ml;
-    char *mt = masked(rules, ft, t, n, &ml);
+    char *mt = srv_masked(rules, ft, t, n, &ml);
     if (!mt) return -1;
     size_t before = out->n;
     int rc = enc(m, mt, ml, out);
@@ -177,7 +175,7 @@ static int repo_context(const srv_model *m, const scan_rules *rules, const srv_r
                  !tok_text_append(&block, x->text, x->text_len);
         if (ok && f->repo_style == SRV_REPO_QWEN && (!x->text_len || x->text[x->text_len - 1] != '\n'))
             ok = !tok_text_append(&block, "\n", 1);
-        long end = ok ? fit_head(m, block.s, block.n, budget - used - 1) : -1;
+        long end = ok ? srv_fit_head(m, block.s, block.n, budget - used - 1) : -1;
         if (end < 0) { tok_text_free(&block); return -1; }
         if ((size_t)end <= plen + 1) { tok_text_free(&block); break; } /* not even a line of it fits */
         tok_ids_push(out, f->sep);
@@ -225,7 +223,7 @@ static int prefix_tokens(const srv_model *m, const scan_rules *rules, const srv_
         if (c < 0) return -1;
         long s;
         if (!recomputed) {
-            if ((s = fit_tail(m, t, len, Bp * 7 / 8)) < 0) return -1;
+            if ((s = srv_fit_tail(m, t, len, Bp * 7 / 8)) < 0) return -1;
             recomputed = 1;
         } else { /* masking made the tail longer than counted: one more line */
             const char *nl = memchr(t + start, '\n', len - start);
@@ -248,7 +246,7 @@ int srv_prompt_fim(const srv_model *m, const scan_rules *rules, const srv_reques
     }
     if (rem < 8) return fl_seterr(err, errlen, "no room for the prompt (budget %d tokens)", budget);
     /* suffix: its first lines, at most a third of what is left */
-    long se = fit_head(m, r->suffix, r->suffix_len, rem / 3);
+    long se = srv_fit_head(m, r->suffix, r->suffix_len, rem / 3);
     if (se < 0) goto oom;
     tok_ids suf = {0}, pre = {0};
     int sc = append_masked(m, rules, r->filetype, r->suffix, (size_t)se, &suf);
@@ -277,35 +275,4 @@ int srv_prompt_fim(const srv_model *m, const scan_rules *rules, const srv_reques
     return 0;
 oom:
     return fl_seterr(err, errlen, "out of memory while building the prompt");
-}
-
-/* The system prompt flint-coder was trained with (tools/train/FORMATS.md). */
-#define CHAT_SYSTEM "You rewrite code as instructed. Reply with the rewritten code only."
-
-int srv_prompt_chat(const srv_model *m, const scan_rules *rules, const srv_request *r, int budget, tok_ids *out,
-                    char *err, size_t errlen) {
-    if (m->im_start < 0 || m->im_end < 0) return fl_seterr(err, errlen, "model %s has no chat (ChatML) tokens", m->name);
-    size_t code_len = r->code_len;
-    if (code_len && r->code[code_len - 1] == '\n') code_len--; /* restored after the reply */
-    size_t ml;
-    char *code = masked(rules, r->filetype, r->code, code_len, &ml);
-    if (!code) return fl_seterr(err, errlen, "out of memory while building the prompt");
-    const char *ft = r->filetype ? r->filetype : "";
-    tok_text user = {0};
-    int ok = !tok_text_append(&user, "user\n", 5) && !tok_text_append(&user, r->instruction, strlen(r->instruction)) &&
-             !tok_text_append(&user, "\n```", 4) && !tok_text_append(&user, ft, strlen(ft)) &&
-             !tok_text_append(&user, "\n", 1) && !tok_text_append(&user, code, ml) &&
-             !tok_text_append(&user, "\n```", 4);
-    free(code);
-    static const char sys[] = "system\n" CHAT_SYSTEM;
-    ok = ok && !tok_ids_push(out, m->im_start) && !enc(m, sys, sizeof sys - 1, out) && !tok_ids_push(out, m->im_end) &&
-         !enc(m, "\n", 1, out) && !tok_ids_push(out, m->im_start) && !enc(m, user.s, user.n, out) &&
-         !tok_ids_push(out, m->im_end) && !enc(m, "\n", 1, out) && !tok_ids_push(out, m->im_start) &&
-         !enc(m, "assistant\n", 10, out);
-    tok_text_free(&user);
-    if (!ok) return fl_seterr(err, errlen, "out of memory while building the prompt");
-    if ((int)out->n > budget)
-        return fl_seterr(err, errlen, "the code is too long: the prompt has %zu tokens, the model's context leaves %d",
-                         out->n, budget);
-    return 0;
 }

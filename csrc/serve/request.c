@@ -117,11 +117,10 @@ int srv_request_parse(int kind, const rpc_val *p, srv_request *r, char buf[SRV_K
             opt_int(p, "tabstop", 1, 32, &r->tabstop, err, errlen))
             goto fail;
     } else {
-        const char *s;
         if (req_str(p, "text", &r->code, &r->code_len, err, errlen) ||
             req_str(p, "instruction", &r->instruction, NULL, err, errlen) ||
-            rpc_field_str(p, "before", 0, &s, NULL, err, errlen) < 0 ||
-            rpc_field_str(p, "after", 0, &s, NULL, err, errlen) < 0)
+            opt_str(p, "before", &r->before, &r->before_len, err, errlen) ||
+            opt_str(p, "after", &r->after, &r->after_len, err, errlen) || opt_str(p, "spec", &r->spec, NULL, err, errlen))
             goto fail;
     }
     return 0;
@@ -143,7 +142,21 @@ void srv_request_free(srv_request *r) {
     free(r->extra);
     free(r->instruction);
     free(r->code);
+    free(r->before);
+    free(r->after);
+    free(r->spec);
     memset(r, 0, sizeof *r);
+}
+
+int srv_request_spec(srv_request *r, const srv_config *cfg, const srv_model *m, char *err, size_t errlen) {
+    const char *mode = r->spec && *r->spec ? r->spec : cfg->refactor_spec;
+    char why[256];
+    memset(&r->spec_p, 0, sizeof r->spec_p);
+    if (spec_parse_mode(mode, m->draft != NULL, m->hp.n_expert > 0, &r->spec_p, why, sizeof why))
+        return fl_seterr(err, errlen, "'spec': %s", strncmp(why, "--spec: ", 8) ? why : why + 8);
+    r->spec_p.draft = m->draft;
+    r->spec_p.n_threads = cfg->n_threads;
+    return 0;
 }
 
 void srv_job_set_stop(srv_job *j, int v) {

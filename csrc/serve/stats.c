@@ -24,7 +24,7 @@ void srv_stats_add(srv_stats *s, int64_t id, const srv_req_stats *st) {
 }
 
 rpc_val *srv_req_stats_val(const srv_req_stats *st, rpc_arena *a) {
-    rpc_val *m = rpc_map(a, 10);
+    rpc_val *m = rpc_map(a, 11);
     rpc_map_put(a, m, "prompt_tokens", rpc_int(a, st->prompt_tokens));
     rpc_map_put(a, m, "cached_tokens", rpc_int(a, st->cached_tokens));
     rpc_map_put(a, m, "evaluated_tokens", rpc_int(a, st->evaluated_tokens));
@@ -35,6 +35,14 @@ rpc_val *srv_req_stats_val(const srv_req_stats *st, rpc_arena *a) {
     rpc_map_put(a, m, "first_chunk_ms", rpc_float(a, st->first_chunk_ms));
     rpc_map_put(a, m, "total_ms", rpc_float(a, st->total_ms));
     rpc_map_put(a, m, "reason", st->reason ? rpc_cstr(a, st->reason) : rpc_nil(a));
+    if (st->spec) {
+        rpc_val *sp = rpc_map(a, 4);
+        rpc_map_put(a, sp, "mode", rpc_cstr(a, st->spec));
+        rpc_map_put(a, sp, "drafted", rpc_int(a, st->spec_drafted));
+        rpc_map_put(a, sp, "accepted", rpc_int(a, st->spec_accepted));
+        rpc_map_put(a, sp, "steps", rpc_int(a, st->spec_steps));
+        rpc_map_put(a, m, "spec", sp);
+    }
     return m;
 }
 

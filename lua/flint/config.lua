@@ -109,6 +109,38 @@ suggestion is shown, flint's map does what the key did before.]],
 	dismiss = '<C-]>' }]],
   },
   {
+    name = 'refactor_keymaps',
+    default = {
+      accept = 'ga',
+      reject = 'gr',
+      retry = 'gR',
+      cancel = '<C-c>',
+      next_hunk = ']c',
+      prev_hunk = '[c',
+    },
+    type = 'table',
+    help = [[Normal-mode keys of a |:FlintRefactor| preview, mapped in its buffer
+only while the preview is up (maps of yours in that buffer come back
+afterwards); false (or "") leaves one unmapped. See |flint-refactor-maps|.]],
+    show = [[{ accept = 'ga', reject = 'gr', retry = 'gR', cancel = '<C-c>',
+	next_hunk = ']c', prev_hunk = '[c' }]],
+  },
+  {
+    name = 'refactor_context_lines',
+    default = 20,
+    type = 'number',
+    help = [[How many lines above and below the range |:FlintRefactor| sends as
+context. Models other than flint-coder see them (the default model was
+trained without context and does not).]],
+  },
+  {
+    name = 'refactor_max_tokens',
+    default = 0,
+    type = 'number',
+    help = [[Most tokens a |:FlintRefactor| rewrite may have; 0 picks 64 plus the
+range's size in bytes (room for a rewrite about three times as long).]],
+  },
+  {
     name = 'model',
     default = '',
     type = 'string',
@@ -170,7 +202,7 @@ function M.build(user)
     if type(v) ~= o.type then
       return nil, ('option %s: expected %s, got %s'):format(k, o.type, type(v))
     end
-    if o.type == 'table' and (k == 'filetypes' or k == 'keymaps' or k == 'context_lines') then
+    if o.type == 'table' and (k == 'filetypes' or k == 'keymaps' or k == 'context_lines' or k == 'refactor_keymaps') then
       cfg[k] = vim.tbl_extend('force', cfg[k], v)
     else
       cfg[k] = v
@@ -184,6 +216,14 @@ function M.build(user)
       return nil, ('option keymaps.%s: expected a key string or false'):format(name)
     end
   end
+  for name, lhs in pairs(cfg.refactor_keymaps) do
+    if by_name.refactor_keymaps.default[name] == nil then
+      return nil, ('option refactor_keymaps: unknown action %q'):format(tostring(name))
+    end
+    if lhs ~= false and type(lhs) ~= 'string' then
+      return nil, ('option refactor_keymaps.%s: expected a key string or false'):format(name)
+    end
+  end
   for ft, on in pairs(cfg.filetypes) do
     if type(on) ~= 'boolean' then
       return nil, ('option filetypes[%q]: expected true or false'):format(tostring(ft))
@@ -192,7 +232,8 @@ function M.build(user)
   if type(cfg.context_lines.before) ~= 'number' or type(cfg.context_lines.after) ~= 'number' then
     return nil, 'option context_lines: expected { before = N, after = N }'
   end
-  for _, k in ipairs({ 'debounce', 'n_alt', 'max_tokens', 'max_ms', 'max_lines' }) do
+  for _, k in ipairs({ 'debounce', 'n_alt', 'max_tokens', 'max_ms', 'max_lines', 'refactor_context_lines',
+    'refactor_max_tokens' }) do
     if cfg[k] < 0 or cfg[k] ~= math.floor(cfg[k]) then
       return nil, ('option %s: expected a non-negative integer'):format(k)
     end
@@ -226,7 +267,7 @@ function M.from_globals()
           end
         end
       end
-      if o.name == 'keymaps' and type(v) == 'table' then
+      if (o.name == 'keymaps' or o.name == 'refactor_keymaps') and type(v) == 'table' then
         for a, lhs in pairs(v) do
           if lhs == '' or lhs == 0 then
             v[a] = false

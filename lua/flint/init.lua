@@ -5,12 +5,14 @@
 ---
 --- Public API (stable): setup, enable, disable, toggle, is_enabled, suggest,
 --- accept, accept_word, accept_line, next, prev, dismiss, is_visible,
---- statusline, status, command. See :help flint-lua.
+--- statusline, status, command, refactor. See :help flint-lua.
 local api = vim.api
 local config = require('flint.config')
 local rpc = require('flint.rpc')
 local render = require('flint.render')
 local suggest = require('flint.suggest')
+local refactor = require('flint.refactor')
+local preview = require('flint.preview')
 
 local M = {}
 local H = {
@@ -35,8 +37,10 @@ function M.setup(opts)
   M.config = cfg
   rpc.configure(cfg)
   suggest.configure(cfg)
+  refactor.configure(cfg)
   H.setup_autocmds()
   render.setup_highlights()
+  preview.setup_highlights()
   H.setup_plug_maps()
   if vim.v.vim_did_enter == 1 then
     H.apply_keymaps()
@@ -45,9 +49,14 @@ function M.setup(opts)
     -- their maps, so the keys' previous meaning is known and kept as fallback.
     H.keymaps_pending = true
   end
-  rpc.handlers.chunk = suggest.on_chunk
+  rpc.handlers.chunk = function(p)
+    if not refactor.on_chunk(p) then
+      suggest.on_chunk(p)
+    end
+  end
   rpc.handlers.__exit = function()
     suggest.clear()
+    refactor.on_exit()
   end
   return true
 end
@@ -103,6 +112,7 @@ function H.setup_autocmds()
   end)
   au('ColorScheme', 'flint: default highlight groups', function()
     render.setup_highlights()
+    preview.setup_highlights()
   end)
   au('VimEnter', 'flint: map keys after the rest of startup', function()
     if H.keymaps_pending then
@@ -140,6 +150,13 @@ function H.setup_plug_maps()
   set(plug.prev, cmd('require(\'flint.suggest\').cycle(-1)'), 'flint: previous alternative')
   set(plug.dismiss, cmd("require('flint.suggest').dismiss()"), 'flint: dismiss the suggestion')
   set('<Plug>(flint-suggest)', cmd("require('flint.suggest').trigger()"), 'flint: ask for a suggestion now')
+  -- refactor previews (normal mode; flint.refactor maps keys to these per buffer)
+  local calls = { accept = 'accept()', reject = 'reject()', retry = 'retry()', cancel = 'cancel()',
+    next_hunk = 'jump(1)', prev_hunk = 'jump(-1)' }
+  for _, action in ipairs(refactor.actions) do
+    api.nvim_set_keymap('n', refactor.plug(action), cmd("require('flint.refactor')." .. calls[action]),
+      vim.tbl_extend('force', o, { desc = 'flint: refactor ' .. action:gsub('_', ' ') }))
+  end
 end
 
 --- Copy an existing insert-mode mapping (maparg dict) to `to`, so it can be
@@ -298,6 +315,12 @@ end
 
 function M.is_visible()
   return suggest.is_visible()
+end
+
+--- Rewrite lines l1..l2 (1-based) of the current buffer as `instruction`
+--- says, shown as a diff preview (:FlintRefactor).
+function M.refactor(l1, l2, instruction)
+  return refactor.command(l1, l2, instruction)
 end
 
 --- A short string for your statusline; flint never sets 'statusline' itself.

@@ -122,6 +122,13 @@ local function split_rows(atoms, first, rest)
   return rows
 end
 
+--- Virtual-text chunks showing `chunks` ({ {text, hl}, ... }) as the buffer
+--- would from virtual column vcol: tabs as the spaces they occupy, control
+--- characters as ^X (flint.preview draws rewritten lines with it).
+function M.display_chunks(chunks, vcol, ts)
+  return chunks_of((atoms_of(chunks, vcol, ts)))
+end
+
 -- ---------------------------------------------------------------- window geometry
 
 local function text_width(win)

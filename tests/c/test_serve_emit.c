@@ -36,7 +36,9 @@ static void collect(srv_worker *w, collected *c) {
 }
 
 /* Runs text through the emit path token by token (as byte tokens when
- * bytes is set, so UTF-8 sequences split across tokens). */
+ * bytes is set, so UTF-8 sequences split across tokens). mode REFACTOR: a
+ * refactor reply, through the fence filter. */
+#define REFACTOR (-1)
 static void run(srv_worker *w, const char *text, int bytes, int mode, collected *c) {
     srv_job job = {0};
     job.req.filetype = "python";
@@ -45,10 +47,12 @@ static void run(srv_worker *w, const char *text, int bytes, int mode, collected 
     job.req.mode = mode;
     job.req.tabstop = 8;
     srv_stop stop;
+    srv_fence fence;
     srv_stop_init(&stop, &job.req);
+    srv_fence_init(&fence, 1);
     srv_emit e;
     char err[128];
-    srv_emit_init(&e, w, &job, 0, mode ? &stop : NULL, NULL, err, sizeof err);
+    srv_emit_init(&e, w, &job, 0, mode > 0 ? &stop : NULL, mode == REFACTOR ? &fence : NULL, err, sizeof err);
     tok_ids ids = {0};
     if (bytes)
         for (const unsigned char *p = (const unsigned char *)text; *p; p++) tok_ids_push(&ids, *p); /* ids 0-255 are bytes */
@@ -58,6 +62,7 @@ static void run(srv_worker *w, const char *text, int bytes, int mode, collected 
     srv_emit_end(&e, why ? why : "eos");
     srv_emit_free(&e);
     srv_stop_free(&stop);
+    srv_fence_free(&fence);
     tok_ids_free(&ids);
     memset(c, 0, sizeof *c);
     collect(w, c);
@@ -97,6 +102,13 @@ int main(void) {
     CHECK(c.finals == 1 && !strcmp(c.reason, "blocked"), "a halt rule ends the stream with reason blocked");
     CHECK(!strstr(out, "npm_") && !strstr(out, "more"), "nothing of the secret or after it is sent");
     CHECK(c.nf >= 1 && c.f[0].action == SCAN_ACT_HALT, "the halt finding is reported");
+    tok_text_free(&c.text);
+
+    run(&w, "```python\nx = 1\ntoken = '" SECRET "'\n```", 0, REFACTOR, &c);
+    out = c.text.s ? c.text.s : "";
+    CHECK(c.finals == 1 && !strcmp(c.reason, "blocked") && !strstr(out, "npm_") && !strstr(out, "```") &&
+              strstr(out, "x = 1"),
+          "refactor replies pass the scanner after the fence filter: blocked, nothing of the secret sent");
     tok_text_free(&c.text);
 
     w.rules = NULL;

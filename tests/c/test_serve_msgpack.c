@@ -274,13 +274,32 @@ static void test_scan(sc_client *c) {
     json_decref(err);
 }
 
-static void test_refactor_needs_chat(sc_client *c) {
-    json_t *err = NULL;
+static void test_refactor_plain(sc_client *c) {
+    /* this model has no chat template and no ChatML tokens: the plain prompt */
+    json_t *chunks = json_array();
+    long long id = 900;
     json_t *r = sc_call(c, next_id++, "refactor",
-                        json_pack("{s:i, s:s, s:s, s:s}", "buf", 1, "filetype", "python", "text", "x = 1\n",
-                                  "instruction", "rename x to y"),
-                        &err, NULL, T);
-    CHECK(!r && err && strstr(sc_str(err), "ChatML"), "refactor: a model without chat tokens says so");
+                        json_pack("{s:i, s:s, s:s, s:s, s:i, s:I}", "buf", 1, "filetype", "python", "text", "x = 1\n",
+                                  "instruction", "rename x to y", "max_tokens", 8, "id", id),
+                        NULL, chunks, T);
+    int fin = r ? sc_collect(c, id, 1, chunks, T) : 0;
+    json_t *f = sc_final(chunks, id, 0);
+    CHECK(r && fin == 1 && *sc_str(json_object_get(f, "reason")) &&
+              !strcmp(sc_str(json_object_get(json_object_get(json_object_get(f, "stats"), "spec"), "mode")), "ngram"),
+          "refactor: a model without a chat format gets the plain prompt, n-gram speculation by default");
+    json_decref(r);
+    json_decref(chunks);
+    json_t *err = NULL;
+    r = sc_call(c, next_id++, "refactor",
+                json_pack("{s:i, s:s, s:s, s:s}", "buf", 1, "text", "x\n", "instruction", "i", "spec", "bogus"), &err,
+                NULL, T);
+    CHECK(!r && err && strstr(sc_str(err), "'spec'") && strstr(sc_str(err), "bogus"), "refactor: an unknown spec mode is refused");
+    json_decref(err);
+    err = NULL;
+    r = sc_call(c, next_id++, "refactor",
+                json_pack("{s:i, s:s, s:s, s:s}", "buf", 1, "text", "x\n", "instruction", "i", "spec", "draft"), &err,
+                NULL, T);
+    CHECK(!r && err && strstr(sc_str(err), "draft"), "refactor: spec 'draft' without a draft model is refused");
     json_decref(err);
 }
 
@@ -350,7 +369,7 @@ int main(void) {
     test_alternatives(&c);
     test_max(&c);
     test_scan(&c);
-    test_refactor_needs_chat(&c);
+    test_refactor_plain(&c);
     test_stats(&c);
     json_t *r = sc_call(&c, next_id++, "shutdown", json_object(), NULL, NULL, T);
     CHECK(r && json_is_object(r) && json_object_size(r) == 0, "shutdown: answered with {}");

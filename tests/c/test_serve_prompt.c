@@ -206,14 +206,45 @@ static void test_budget(void) {
     tok_free(m.vocab);
 }
 
+/* Text that ends with a newline (a cursor at the start of a line) is
+ * trimmed by whole lines too; this once looped forever. */
+static void test_fit_final_newline(void) {
+    srv_model m;
+    load(&m, VOCAB("tiny-bpe"), "tiny", SRV_FIM_AUTO);
+    const char *t = "alpha = 1\nbeta = 2\ngamma = 3\n";
+    long s = srv_fit_tail(&m, t, strlen(t), 6);
+    CHECK(s > 0 && t[s - 1] == '\n', "fit_tail: text ending in a newline keeps whole lines (from byte %ld)", s);
+    tok_free(m.vocab);
+}
+
 static void test_chat(void) {
     srv_model m;
     char err[256];
     load(&m, VOCAB("tiny-bpe"), "tiny", SRV_FIM_AUTO);
+    srv_chat_detect(&m);
     srv_request r = {.code = "x = 1\n", .code_len = 6, .instruction = "rename x to y", .filetype = "python"};
-    tok_ids t = {0};
-    CHECK(srv_prompt_chat(&m, NULL, &r, 500, &t, err, sizeof err) == -1 && strstr(err, "ChatML"),
-          "chat: a vocabulary without ChatML tokens is refused");
+    tok_ids t = {0}, plain = {0};
+    const char *p = "You rewrite code as instructed. Reply with the rewritten code only.\n\n### Instruction:\n"
+                    "rename x to y\n```python\nx = 1\n```\n\n### Response:\n";
+    tok_tokenize(m.vocab, p, strlen(p), 0, &plain);
+    CHECK(m.chat == CHAT_PLAIN && srv_prompt_chat(&m, NULL, &r, 500, &t, err, sizeof err) == 0 && same(&t, &plain),
+          "chat: a vocabulary without a chat format gets the plain prompt");
+    r.before = "import os\n";
+    r.before_len = 10;
+    r.after = "print(y)\n";
+    r.after_len = 9;
+    t.n = 0;
+    srv_prompt_chat(&m, NULL, &r, 500, &t, err, sizeof err);
+    tok_text back = {0};
+    tok_detokenize(m.vocab, t.v, t.n, 0, &back, err, sizeof err);
+    CHECK(back.s && strstr(back.s, "```python\nimport os\n[the code to rewrite]\nprint(y)\n```\n\nrename x to y"),
+          "chat: context lines go before the instruction for models other than flint-coder");
+    tok_text_free(&back);
+    CHECK(srv_prompt_chat(&m, NULL, &r, 20, &t, err, sizeof err) == -1 && strstr(err, "too long"),
+          "chat: code that does not fit the budget is refused");
+    r.before = r.after = NULL;
+    r.before_len = r.after_len = 0;
+    tok_ids_free(&plain);
     tok_free(m.vocab);
     const char *flint = "tests/fixtures/vocab-flint/flint-coder.vocab.gguf";
     if (access(flint, R_OK)) flint = "models/flint-coder-moe.Q8_0.gguf";
@@ -222,6 +253,9 @@ static void test_chat(void) {
         return;
     }
     load(&m, flint, "flint-coder-moe", SRV_FIM_AUTO);
+    srv_chat_detect(&m);
+    r.before = "import os\n"; /* flint-coder's format has no place for context */
+    r.before_len = 10;
     t.n = 0;
     CHECK(srv_prompt_chat(&m, NULL, &r, 1000, &t, err, sizeof err) == 0, "chat: builds with the flint-coder vocabulary");
     tok_ids want = {0};
@@ -239,6 +273,7 @@ int main(void) {
     test_detect();
     test_layouts();
     test_budget();
+    test_fit_final_newline();
     test_chat();
     return tap_done();
 }

@@ -27,6 +27,8 @@ function! s:dump(timer) abort
         \ 'requests': st.requests, 'stale': st.stale_chunks, 'typed_through': st.typed_through,
         \ 'statusline': flint#statusline(), 'pum': pumvisible(), 'messages': execute('messages'),
         \ 'tabmap': maparg('<Tab>', 'i'), 'drawn': flint#render#current(),
+        \ 'tick': b:changedtick, 'refactor': flint#refactor#state(), 'windows': winnr('$'),
+        \ 'diff': map(range(1, winnr('$')), 'getwinvar(v:val, "&diff")'), 'gamap': maparg('ga', 'n'),
         \ }
   let s = json_encode(state)
   if s !=# s:last
