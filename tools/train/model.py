@@ -190,13 +190,16 @@ class MoEFFN(nn.Module):
         xf = x.reshape(-1, c.n_embd)
         probs, ids, w = self.route(xf)
         out = torch.zeros_like(xf)
+        # unbind once: indexing self.gate[e] per expert would make autograd build
+        # and sum a full-size gradient for every slice.
+        gates, ups, downs = self.gate.unbind(0), self.up.unbind(0), self.down.unbind(0)
         for e in range(c.n_expert):
             tok, slot = (ids == e).nonzero(as_tuple=True)
             if tok.numel() == 0:
                 continue
             xe = xf.index_select(0, tok)
-            h = F.silu(xe @ self.gate[e].t().to(xe.dtype)) * (xe @ self.up[e].t().to(xe.dtype))
-            ye = (h @ self.down[e].t().to(h.dtype)) * w[tok, slot, None].to(h.dtype)
+            h = F.silu(F.linear(xe, gates[e])) * F.linear(xe, ups[e])
+            ye = F.linear(h, downs[e]) * w[tok, slot, None].to(h.dtype)
             out.index_add_(0, tok, ye.to(out.dtype))
         frac = F.one_hot(ids, c.n_expert).sum(1).float().mean(0) / c.n_expert_used
         aux = c.n_expert * (frac * probs.mean(0)).sum()
