@@ -25,6 +25,10 @@ draft_accept greedy agreement of the draft with the MoE (PyTorch): along the
              draft's arg-max equals the MoE's.  Also the mean number of
              accepted tokens per 4-token draft.
 
+flint_spec   with flint: `flint generate --spec draft` on the same 50 prompts
+             (32 tokens each); drafted and accepted token counts summed over
+             the prompts (flint adapts the draft length).
+
 Greedy generation for next_line and refactor runs in flint's own engine
 (`build/flint generate`, the product's numerics) when --engine flint (the
 default if build/flint exists), else in PyTorch.
@@ -38,6 +42,7 @@ import json
 import math
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -220,6 +225,22 @@ def draft_acceptance(moe, draft, prompts, n_new=32, k=4):
             "mean_accepted_per_4": sum(accepted) / max(1, len(accepted))}
 
 
+def flint_spec(flint, moe_path, draft_path, prompts, n_new=32):
+    """Return {"drafted", "accepted", "acceptance"} of flint's draft-model
+    speculative decoding over prompts."""
+    drafted = accepted = 0
+    for prompt in prompts:
+        r = subprocess.run([flint, "generate", "--model", moe_path, "--draft", draft_path,
+                            "--spec", "draft", "--tokens", ",".join(map(str, prompt)),
+                            "-n", str(n_new), "--threads", "1"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True)
+        m = re.search(r"drafted (\d+), accepted (\d+)", r.stderr)
+        if m:
+            drafted, accepted = drafted + int(m.group(1)), accepted + int(m.group(2))
+    return {"drafted": drafted, "accepted": accepted,
+            "acceptance": accepted / drafted if drafted else None}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--moe", default=None)
@@ -260,6 +281,8 @@ def main():
     res["refactor_em"] = refactor_em(gen, tok, refactor_cases(tok, recs, args.refactor_n,
                                                               args.rename30_n))
     res["draft_acceptance"] = draft_acceptance(moe, draft, prompts[:50])
+    if engine == "flint":
+        res["flint_spec"] = flint_spec(args.flint, moe_path, draft_path, prompts[:50])
     res["seconds"] = round(time.time() - t0)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
