@@ -97,11 +97,20 @@ static int seen_recently(scan_stream *s, int reg, size_t a, size_t b) {
     return 0;
 }
 
+/* Zones in (start, end, rule id) order: the first of overlapping zones names
+ * their marker, whatever order they were decided in. */
+static int zone_before(const scan_stream *s, const zone *x, const zone *y) {
+    if (x->start != y->start) return x->start < y->start;
+    if (x->end != y->end) return x->end < y->end;
+    return strcmp(s->R->meta[x->reg].id, s->R->meta[y->reg].id) < 0;
+}
+
 static void add_zone(scan_stream *s, size_t a, size_t b, int reg) {
     size_t i = s->nzone;
-    if (!PUSH(s, s->zone, s->nzone, s->czone, ((zone){a, b, reg}))) return;
-    while (i > 0 && s->zone[i - 1].start > a) { s->zone[i] = s->zone[i - 1]; i--; }
-    s->zone[i] = (zone){a, b, reg};
+    zone z = {a, b, reg};
+    if (!PUSH(s, s->zone, s->nzone, s->czone, z)) return;
+    while (i > 0 && zone_before(s, &z, &s->zone[i - 1])) { s->zone[i] = s->zone[i - 1]; i--; }
+    s->zone[i] = z;
 }
 
 /* Records a decided finding and applies its action. */
