@@ -1,7 +1,7 @@
 /* cmd_serve.c — `flint serve [--model M] [--draft D] [--config F]
  * [--framing msgpack|json|auto] [--threads N] [--slots N] [--ctx N]
  * [--fim-order psm|spm|auto] [--prompt-chunk N] [--refactor-spec MODE]
- * [--max-message BYTES] [--no-cache]`: the editor's co-process on stdin/stdout (doc/protocol.md).
+ * [--max-message BYTES] [--allowlist F] [--no-cache]`: the editor's co-process on stdin/stdout (doc/protocol.md).
  * Settings come from the defaults, then the config file
  * (${XDG_CONFIG_HOME:-~/.config}/flint/serve.conf, or --config F), then the
  * flags. Without --model the default model is looked up next to the binary. */
@@ -19,7 +19,7 @@
 static int usage(void) {
     fprintf(stderr, "usage: flint serve [--model M] [--draft D] [--config F] [--framing msgpack|json|auto] "
                     "[--threads N] [--slots N] [--ctx N] [--fim-order psm|spm|auto] [--prompt-chunk N] "
-                    "[--refactor-spec MODE] [--max-message BYTES] [--no-cache]\n");
+                    "[--refactor-spec MODE] [--max-message BYTES] [--allowlist F] [--no-cache]\n");
     return 2;
 }
 
@@ -55,7 +55,7 @@ int cmd_serve(int argc, char **argv) {
         if (!strcmp(a, "--no-cache")) { c.cache = 0; continue; }
         static const char *const with_value[] = {"--config", "--model", "-m", "--draft", "--framing", "--fim-order",
                                                  "--threads", "-t", "--slots", "--ctx", "--prompt-chunk", "--max-message",
-                                                 "--refactor-spec"};
+                                                 "--refactor-spec", "--allowlist"};
         size_t k = 0;
         while (k < sizeof with_value / sizeof with_value[0] && strcmp(a, with_value[k])) k++;
         if (k == sizeof with_value / sizeof with_value[0]) return arg_unknown("serve", a);
@@ -63,6 +63,7 @@ int cmd_serve(int argc, char **argv) {
         if (!strcmp(a, "--config")) continue;
         if (!strcmp(a, "--model") || !strcmp(a, "-m")) snprintf(c.model_path, sizeof c.model_path, "%s", v);
         else if (!strcmp(a, "--draft")) snprintf(c.draft_path, sizeof c.draft_path, "%s", v);
+        else if (!strcmp(a, "--allowlist")) snprintf(c.allowlist, sizeof c.allowlist, "%s", v);
         else if (!strcmp(a, "--framing")) {
             if (!strcmp(v, "msgpack")) c.framing = RPC_FRAMING_MSGPACK;
             else if (!strcmp(v, "json")) c.framing = RPC_FRAMING_JSON;

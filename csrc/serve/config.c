@@ -42,6 +42,7 @@ static int apply(srv_config *c, const char *key, const char *val, char *err, siz
     long x;
     if (!strcmp(key, "model")) snprintf(c->model_path, sizeof c->model_path, "%s", val);
     else if (!strcmp(key, "draft")) snprintf(c->draft_path, sizeof c->draft_path, "%s", val);
+    else if (!strcmp(key, "allowlist")) snprintf(c->allowlist, sizeof c->allowlist, "%s", val);
     else if (!strcmp(key, "framing")) {
         if (!strcmp(val, "msgpack")) c->framing = RPC_FRAMING_MSGPACK;
         else if (!strcmp(val, "json")) c->framing = RPC_FRAMING_JSON;

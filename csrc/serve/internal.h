@@ -419,6 +419,14 @@ rpc_val *srv_req_stats_val(const srv_req_stats *st, rpc_arena *a);
 
 /* ---- the loop side (server.c, output.c, methods.c) -------------------- */
 
+/* A secret finding the client was sent, for `allow` (allow.c). */
+#define SRV_ALLOW_RING 256
+typedef struct {
+    int64_t id;                     /* its allow_id (0: unused) */
+    const char *rule;               /* static */
+    unsigned char fp[SCAN_FP_BYTES];
+} srv_allow_entry;
+
 typedef struct {
     srv_config cfg;
     uv_loop_t loop;
@@ -453,6 +461,8 @@ typedef struct {
     char model_err[FL_ERRLEN];
     scan_rules *rules;
     char rules_err[256];
+    srv_allow_entry allow_ring[SRV_ALLOW_RING]; /* the last secret findings sent */
+    int64_t allow_next;             /* the last allow_id handed out */
     srv_stats stats;
     int quitting, shutdown_requested;
 } srv_server;
@@ -474,6 +484,17 @@ void srv_out_drop_job(srv_server *s, srv_job *j);
 void srv_out_pump(srv_server *s);
 /* A write finished (status < 0: the client is gone). */
 void srv_out_written(srv_server *s, size_t n, int status);
+
+/* Findings and the allow-list (allow.c). */
+/* A finding as the client gets it (doc/protocol.md, Findings): offsets into
+ * the emitted text when `emitted` (chunks), else into the scanned text
+ * (`scan`); a secret's fingerprint is remembered and the map gets its
+ * allow_id. */
+rpc_val *srv_finding_val(srv_server *s, const scan_finding *f, int emitted, rpc_arena *a);
+/* Loads cfg.allowlist (if set) into the rules' allow-list. 0 or -1 + err. */
+int srv_allow_load(srv_server *s, char *err, size_t errlen);
+/* The `allow` method: {allow_id} -> {rule, count, saved}. */
+int srv_m_allow(void *ud, const rpc_val *p, rpc_arena *a, rpc_val **res, char *err, size_t errlen);
 
 /* Jobs on the loop (methods.c). */
 /* Ends a job for the client now: its queued chunks dropped, a final chunk

@@ -116,8 +116,9 @@ static int m_initialize(void *ud, const rpc_val *p, rpc_arena *a, rpc_val **res,
     } else rpc_map_put(a, r, "draft", rpc_nil(a));
     if (!s->model_ok) rpc_map_put(a, r, "error", rpc_cstr(a, s->model_err));
     rpc_val *c = rpc_map(a, 8);
-    rpc_val *methods = rpc_arr(a, 7);
-    static const char *const names[] = {"initialize", "complete", "refactor", "cancel", "scan", "stats", "shutdown"};
+    rpc_val *methods = rpc_arr(a, 8);
+    static const char *const names[] = {"initialize", "complete", "refactor", "cancel",
+                                        "scan",       "allow",    "stats",    "shutdown"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) rpc_arr_push(a, methods, rpc_cstr(a, names[i]));
     rpc_map_put(a, c, "methods", methods);
     rpc_map_put(a, c, "framing", rpc_cstr(a, rpc_reader_framing(s->reader) == RPC_FRAMING_JSON ? "json" : "msgpack"));
@@ -209,17 +210,7 @@ static int m_scan(void *ud, const rpc_val *p, rpc_arena *a, rpc_val **res, char 
     size_t n = 0;
     if (scan_text(s->rules, r, ft, text, len, &f, &n)) return fl_seterr(err, errlen, "out of memory while scanning");
     rpc_val *arr = rpc_arr(a, n);
-    for (size_t i = 0; i < n; i++) {
-        rpc_val *m = rpc_map(a, 7);
-        rpc_map_put(a, m, "rule", rpc_cstr(a, f[i].rule));
-        rpc_map_put(a, m, "kind", rpc_cstr(a, f[i].kind == SCAN_KIND_PROMPT ? "prompt-injection" : scan_kind_name(f[i].kind)));
-        rpc_map_put(a, m, "severity", rpc_cstr(a, scan_severity_name(f[i].severity)));
-        rpc_map_put(a, m, "action", rpc_cstr(a, scan_action_name(f[i].action)));
-        rpc_map_put(a, m, "start", rpc_int(a, (int64_t)f[i].start));
-        rpc_map_put(a, m, "end", rpc_int(a, (int64_t)f[i].end));
-        rpc_map_put(a, m, "message", rpc_cstr(a, f[i].message));
-        rpc_arr_push(a, arr, m);
-    }
+    for (size_t i = 0; i < n; i++) rpc_arr_push(a, arr, srv_finding_val(s, &f[i], 0, a));
     free(f);
     rpc_val *r2 = rpc_map(a, 1);
     rpc_map_put(a, r2, "findings", arr);
@@ -243,7 +234,7 @@ static int m_shutdown(void *ud, const rpc_val *p, rpc_arena *a, rpc_val **res, c
 
 static const rpc_method methods[] = {
     {"initialize", m_initialize}, {"complete", m_complete}, {"refactor", m_refactor}, {"cancel", m_cancel},
-    {"scan", m_scan},             {"stats", m_stats},       {"shutdown", m_shutdown},
+    {"scan", m_scan},             {"allow", srv_m_allow},   {"stats", m_stats},       {"shutdown", m_shutdown},
 };
 
 void srv_handle_message(srv_server *s, const rpc_msg *m) {

@@ -101,18 +101,6 @@ void srv_log(srv_server *s, const char *level, const char *fmt, ...) {
     rpc_arena_free(&a);
 }
 
-static rpc_val *finding_val(const scan_finding *f, rpc_arena *a) {
-    rpc_val *m = rpc_map(a, 7);
-    rpc_map_put(a, m, "rule", rpc_cstr(a, f->rule));
-    rpc_map_put(a, m, "kind", rpc_cstr(a, f->kind == SCAN_KIND_PROMPT ? "prompt-injection" : scan_kind_name(f->kind)));
-    rpc_map_put(a, m, "severity", rpc_cstr(a, scan_severity_name(f->severity)));
-    rpc_map_put(a, m, "action", rpc_cstr(a, scan_action_name(f->action)));
-    rpc_map_put(a, m, "start", rpc_int(a, (int64_t)f->out_start));
-    rpc_map_put(a, m, "end", rpc_int(a, (int64_t)f->out_end));
-    rpc_map_put(a, m, "message", rpc_cstr(a, f->message));
-    return m;
-}
-
 /* Encodes one chunk notification of job j. */
 static void encode_chunk(srv_server *s, srv_job *j, int alt, const char *text, size_t len, int final,
                          const char *reason, const scan_finding *f, size_t nf, const srv_req_stats *st) {
@@ -139,7 +127,7 @@ static void encode_chunk(srv_server *s, srv_job *j, int alt, const char *text, s
     }
     if (nf) {
         rpc_val *arr = rpc_arr(&a, nf);
-        for (size_t i = 0; i < nf; i++) rpc_arr_push(&a, arr, finding_val(&f[i], &a));
+        for (size_t i = 0; i < nf; i++) rpc_arr_push(&a, arr, srv_finding_val(s, &f[i], 1, &a));
         rpc_map_put(&a, p, "findings", arr);
     }
     if (!a.failed && !rpc_write_notify(&s->obuf, framing(s), s->nvim_exec_lua, "chunk", p)) s->stats.chunks_sent++;

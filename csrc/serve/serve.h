@@ -31,6 +31,7 @@ typedef struct {
     char model_path[1024];  /* "" : the default model (see srv_find_default_model) */
     char draft_path[1024];  /* "" : none */
     char scan_config[4096]; /* scanner settings ("PATTERN = ACTION" lines) */
+    char allowlist[1024];   /* the allow-list file ("": in memory only) */
     rpc_framing framing;    /* AUTO: detect from the first byte */
     int n_threads;          /* compute threads (0: all CPUs) */
     int n_slots;            /* prompt-cache slots, one KV cache each (default 3) */
@@ -49,7 +50,7 @@ void srv_config_defaults(srv_config *c);
 
 /* Reads a config file: one "key = value" per line, '#' comments. Keys:
  * model, draft, framing, threads, slots, ctx, fim_order, prompt_chunk,
- * cache, refactor_spec, max_message, out_soft, out_hard, and scan.PATTERN (a scanner setting, e.g.
+ * cache, refactor_spec, max_message, out_soft, out_hard, allowlist, and scan.PATTERN (a scanner setting, e.g.
  * `scan.generic-api-key = warn`). A missing file at an optional path is not
  * an error (returns 1). Returns 0, 1, or -1 with err naming the line. */
 int srv_config_load(srv_config *c, const char *path, int optional, char *err, size_t errlen);

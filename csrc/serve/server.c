@@ -207,6 +207,7 @@ int srv_run(const srv_config *c, int in_fd, int out_fd, char *err, size_t errlen
         fl_seterr(err, errlen, "scanner configuration: %s", s->rules_err);
         goto close;
     }
+    if (srv_allow_load(s, err, errlen)) goto close;
     if (open_stream(s, in_fd, 1, &s->in, err, errlen) || open_stream(s, out_fd, 0, &s->out, err, errlen)) goto close;
     s->model_ok = !srv_model_load(&s->model, &s->cfg, s->model_err, sizeof s->model_err);
     if (s->model_ok &&
