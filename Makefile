@@ -40,6 +40,9 @@ BIN      := $(BUILD)/flint
 TEST_SRC := $(sort $(wildcard tests/c/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
+# Test tools (not suites): the parrot model builder (tests/tools/parrot.c).
+PARROT   := $(BUILD)/tests/parrot
+
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
 
@@ -79,17 +82,22 @@ $(BUILD)/tests/%: tests/c/%.c tests/c/tap.h $(LIB)
 	@$(if $(Q),echo "  TEST CC $<")
 	$(Q)$(CC) $(CFLAGS) -Itests/c -MMD -MP $< -o $@ $(LDFLAGS) $(LIB) $(LDLIBS)
 
--include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_BIN:=.d)
+$(PARROT): tests/tools/parrot.c $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TOOL CC $<")
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@ $(LDFLAGS) $(LIB) $(LDLIBS)
+
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_BIN:=.d) $(PARROT).d
 
 deps:
 	@sh tools/deps.sh $(DEB_PKGS)
 
 # The whole suite: C unit tests, CLI tests, Neovim (0.7 and 0.10) and Vim tests.
-test: deps $(BIN) $(TEST_BIN) nvim010
+test: deps $(BIN) $(TEST_BIN) $(PARROT) nvim010
 	@sh tests/run.sh $(BUILD)
 
 # Only the C and CLI suites (fast inner loop; also what asan runs).
-test-c: $(BIN) $(TEST_BIN)
+test-c: $(BIN) $(TEST_BIN) $(PARROT)
 	@FLINT_SUITES="c cli" sh tests/run.sh $(BUILD)
 
 asan:
