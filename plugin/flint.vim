@@ -2,9 +2,9 @@
 " Maintainer: the flint authors
 " Help: :help flint
 "
-" This file only guards, defines the :Flint and :FlintRefactor commands and the
-" <Plug> maps, and hands over: Neovim to lua/flint/ (require('flint')), Vim to
-" autoload/flint.vim.
+" This file only guards, defines the :Flint, :FlintRefactor, :FlintAllow and
+" :FlintScan commands and the <Plug> maps, and hands over: Neovim to
+" lua/flint/ (require('flint')), Vim to autoload/flint.vim.
 
 if exists('g:loaded_flint') || &compatible
   finish
@@ -20,6 +20,8 @@ if has('nvim')
         \ lua require('flint').command(<q-args>)
   command! -range -nargs=* FlintRefactor
         \ lua require('flint').refactor(<line1>, <line2>, <q-args>)
+  command! -bar FlintAllow lua require('flint').allow()
+  command! -bar FlintScan lua require('flint').scan()
   " Zero-config start from g:flint_* (a later require('flint').setup() wins).
   lua require('flint')._plugin_loaded()
   finish
@@ -35,6 +37,8 @@ let g:loaded_flint = 1
 
 command! -bar -nargs=* -complete=customlist,flint#complete Flint call flint#command(<q-args>)
 command! -range -nargs=* FlintRefactor call flint#refactor#command(<line1>, <line2>, <q-args>)
+command! -bar FlintAllow call flint#scan#allow()
+command! -bar FlintScan call flint#scan#buffer()
 
 inoremap <silent> <Plug>(flint-accept)      <Cmd>call flint#accept('all')<CR>
 inoremap <silent> <Plug>(flint-accept-word) <Cmd>call flint#accept('word')<CR>

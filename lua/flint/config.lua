@@ -162,6 +162,16 @@ Empty: build/flint in the plugin directory, else flint on $PATH, with
     help = [[Extra arguments appended to the server command.]],
   },
   {
+    name = 'allowlist',
+    default = '',
+    type = 'string',
+    help = [[The file of secrets allowed with |:FlintAllow|, passed to the server
+as --allowlist. It holds keyed BLAKE2b fingerprints, never a secret.
+Empty: stdpath('data') .. '/flint/allow.list' in Neovim,
+$XDG_DATA_HOME/flint/allow.list (~/.local/share/flint/allow.list) in
+Vim. "none": allowed secrets last only as long as the server.]],
+  },
+  {
     name = 'log_level',
     default = 'warn',
     type = 'string',

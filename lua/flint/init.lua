@@ -5,7 +5,7 @@
 ---
 --- Public API (stable): setup, enable, disable, toggle, is_enabled, suggest,
 --- accept, accept_word, accept_line, next, prev, dismiss, is_visible,
---- statusline, status, command, refactor. See :help flint-lua.
+--- statusline, status, command, refactor, allow, scan. See :help flint-lua.
 local api = vim.api
 local config = require('flint.config')
 local rpc = require('flint.rpc')
@@ -13,6 +13,7 @@ local render = require('flint.render')
 local suggest = require('flint.suggest')
 local refactor = require('flint.refactor')
 local preview = require('flint.preview')
+local scan = require('flint.scan')
 
 local M = {}
 local H = {
@@ -321,6 +322,24 @@ end
 --- says, shown as a diff preview (:FlintRefactor).
 function M.refactor(l1, l2, instruction)
   return refactor.command(l1, l2, instruction)
+end
+
+--- Allow the secret the last suggestion redacted (:FlintAllow): the server
+--- stops redacting it. Returns true when the request was sent.
+function M.allow()
+  if not H.cfg then
+    M.setup({})
+  end
+  return scan.allow()
+end
+
+--- Scan buffer `buf` (default: the current one) into vim.diagnostic,
+--- namespace 'flint-scan' (:FlintScan). Returns true when the request was sent.
+function M.scan(buf)
+  if not H.cfg then
+    M.setup({})
+  end
+  return scan.scan_buffer(buf)
 end
 
 --- A short string for your statusline; flint never sets 'statusline' itself.

@@ -106,8 +106,24 @@ function M.command(cfg)
   if cfg.model and cfg.model ~= '' then
     vim.list_extend(cmd, { '--model', vim.fn.expand(cfg.model) })
   end
+  local allow = M.allowlist(cfg)
+  if allow then
+    vim.list_extend(cmd, { '--allowlist', allow })
+  end
   vim.list_extend(cmd, cfg.server_args or {})
   return cmd
+end
+
+--- The allow-list file the server keeps (option allowlist), or nil for none.
+function M.allowlist(cfg)
+  local a = cfg.allowlist or ''
+  if a == 'none' then
+    return nil
+  end
+  if a == '' then
+    return vim.fn.stdpath('data') .. '/flint/allow.list'
+  end
+  return vim.fn.expand(a)
 end
 
 local function plain(v)
@@ -239,6 +255,10 @@ function M.start()
     return false, err
   end
   M.cmd = cmd
+  local allow = M.allowlist(H.cfg or {})
+  if allow then
+    vim.fn.mkdir(vim.fn.fnamemodify(allow, ':h'), 'p', 448) -- 0700: fingerprints only, still private
+  end
   H.stopping = false
   H.gen = H.gen + 1
   local gen = H.gen

@@ -15,6 +15,7 @@ local api = vim.api
 local uv = vim.loop
 local rpc = require('flint.rpc')
 local render = require('flint.render')
+local scan = require('flint.scan')
 
 local M = {}
 
@@ -488,6 +489,9 @@ function M.on_chunk(p)
     for _, f in ipairs(findings) do
       -- offsets into the whole text of this (id, alt) (doc/protocol.md);
       -- a redacted secret arrives as the marker [REDACTED:<rule>]
+      if type(f) == 'table' then
+        scan.note(f)
+      end
       if type(f) == 'table' and plain(f.action) == 'redact' and type(plain(f.start)) == 'number' then
         local e = plain(f['end'])
         a.marks[#a.marks + 1] = { f.start, type(e) == 'number' and e or f.start }

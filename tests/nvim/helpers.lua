@@ -32,6 +32,17 @@ function H.model()
   return H.root .. '/tests/fixtures/models/tiny-qwen3moe.F32.gguf'
 end
 
+--- Build a parrot model (tests/tools/parrot.c): `flint serve` with it streams
+--- `text` as every suggestion (greedy), whatever the prompt. Returns its path.
+function H.parrot(text)
+  local path = vim.fn.tempname() .. '.gguf'
+  local bin = (os.getenv('FLINT_BUILD') or (H.root .. '/build')) .. '/tests/parrot'
+  local res = vim.fn.system({ bin, '--vocab', H.root .. '/models/flint-coder-moe.Q8_0.gguf', '--text', text,
+    '--out', path })
+  assert(vim.v.shell_error == 0, 'parrot: ' .. res)
+  return path
+end
+
 local function out(s)
   io.stdout:write(s .. '\n')
   io.stdout:flush()
@@ -61,6 +72,7 @@ function H.spawn(opts)
     flint_model = H.model(),
     flint_debounce = 5,
     flint_log_level = 'debug',
+    flint_allowlist = vim.fn.tempname(), -- never the user's own list
   }, opts.globals or {})
   for k, val in pairs(globals) do
     self:lua('vim.g[...] = select(2, ...)', k, val)
@@ -74,6 +86,7 @@ function H.spawn(opts)
       model = H.model(),
       debounce = 5,
       log_level = 'debug',
+      allowlist = vim.fn.tempname(),
     }, opts.setup)
     self:lua("require('flint').setup(...)", s)
   else

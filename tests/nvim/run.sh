@@ -6,7 +6,8 @@
 ROOT=${FLINT_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 export FLINT_ROOT=$ROOT
 export FLINT_BIN=${FLINT_BIN:-$ROOT/build/flint}
-BUILD=${FLINT_BUILD:-$ROOT/build}
+export FLINT_BUILD=${FLINT_BUILD:-$ROOT/build}
+BUILD=$FLINT_BUILD
 NVIMS=${FLINT_NVIM:-"$(command -v nvim) $BUILD/nvim010/bin/nvim"}
 status=0
 if [ ! -x "$FLINT_BIN" ]; then
