@@ -23,6 +23,7 @@ let s:defaults = {
       \ 'model': '',
       \ 'server_cmd': [],
       \ 'server_args': [],
+      \ 'allowlist': '',
       \ 'log_level': 'warn',
       \ }
 
@@ -31,7 +32,7 @@ let s:numbers = ['debounce', 'n_alt', 'max_tokens', 'max_ms', 'max_lines', 'refa
       \ 'refactor_max_tokens']
 let s:dicts = ['filetypes', 'context_lines', 'keymaps', 'refactor_keymaps']
 let s:lists = ['server_cmd', 'server_args']
-let s:strings = ['model', 'log_level']
+let s:strings = ['model', 'allowlist', 'log_level']
 
 function! flint#config#defaults() abort
   return deepcopy(s:defaults)

@@ -94,7 +94,21 @@ function! flint#rpc#command(cfg) abort
   if !empty(a:cfg.model)
     call extend(cmd, ['--model', expand(a:cfg.model)])
   endif
+  let allow = flint#rpc#allowlist(a:cfg)
+  if !empty(allow)
+    call extend(cmd, ['--allowlist', allow])
+  endif
   return [cmd + a:cfg.server_args, '']
+endfunction
+
+" The allow-list file the server keeps (g:flint_allowlist), or '' for none.
+function! flint#rpc#allowlist(cfg) abort
+  if a:cfg.allowlist ==# 'none'
+    return ''
+  elseif !empty(a:cfg.allowlist)
+    return expand(a:cfg.allowlist)
+  endif
+  return (empty($XDG_DATA_HOME) ? expand('~/.local/share') : $XDG_DATA_HOME) . '/flint/allow.list'
 endfunction
 
 function! s:on_message(gen, ch, msg) abort
@@ -206,6 +220,11 @@ function! flint#rpc#start() abort
     return 0
   endif
   let s:cmd = cmd
+  let allow = flint#rpc#allowlist(g:flint_config)
+  if !empty(allow)
+    " 0700: the list holds fingerprints only, still private
+    call mkdir(fnamemodify(allow, ':h'), 'p', 0700)
+  endif
   let s:stopping = 0
   let s:gen += 1
   let gen = s:gen

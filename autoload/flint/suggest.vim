@@ -412,6 +412,9 @@ function! flint#suggest#on_chunk(p) abort
   let findings = get(a:p, 'findings', [])
   if type(findings) == v:t_list
     for f in findings
+      if type(f) == v:t_dict
+        call flint#scan#note(f)
+      endif
       " offsets into the whole text of this (id, alt); a redacted secret
       " arrives as the marker [REDACTED:<rule>]
       if type(f) == v:t_dict && get(f, 'action', '') ==# 'redact' && type(get(f, 'start', '')) == v:t_number

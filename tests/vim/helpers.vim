@@ -30,6 +30,19 @@ function! Model() abort
   return g:root . '/tests/fixtures/models/tiny-qwen3moe.F32.gguf'
 endfunction
 
+" Build a parrot model (tests/tools/parrot.c): `flint serve` with it streams
+" text as every suggestion (greedy), whatever the prompt. Returns its path.
+function! Parrot(text) abort
+  let path = tempname() . '.gguf'
+  let bin = (empty($FLINT_BUILD) ? g:root . '/build' : $FLINT_BUILD) . '/tests/parrot'
+  let out = system(join(map([bin, '--vocab', g:root . '/models/flint-coder-moe.Q8_0.gguf', '--text', a:text,
+        \ '--out', path], 'shellescape(v:val)')))
+  if v:shell_error
+    throw 'parrot: ' . out
+  endif
+  return path
+endfunction
+
 function! Tmux(args) abort
   let out = system('tmux -L ' . g:sock . ' ' . a:args)
   return out
@@ -41,7 +54,8 @@ function! Spawn(...) abort
   let opts = a:0 ? a:1 : {}
   let s:n += 1
   let c = {'name': 'v' . s:n, 'state': tempname()}
-  let globals = extend({'server_cmd': [g:bin, 'serve'], 'model': Model(), 'debounce': 5},
+  " allowlist: never the user's own list
+  let globals = extend({'server_cmd': [g:bin, 'serve'], 'model': Model(), 'debounce': 5, 'allowlist': tempname()},
         \ get(opts, 'globals', {}))
   let cmds = ['set rtp^=' . g:root, 'set noswapfile shortmess+=I ttimeoutlen=10', 'filetype on']
   for [k, v] in items(globals)

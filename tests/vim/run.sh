@@ -6,6 +6,7 @@
 ROOT=${FLINT_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 export FLINT_ROOT=$ROOT
 export FLINT_BIN=${FLINT_BIN:-$ROOT/build/flint}
+export FLINT_BUILD=${FLINT_BUILD:-$ROOT/build}
 for tool in vim tmux; do
   command -v $tool >/dev/null || { echo "not ok - $tool missing (make deps)"; exit 1; }
 done
