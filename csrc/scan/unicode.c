@@ -223,9 +223,9 @@ static int deceptive(int32_t a, int sa, int32_t b, int sb) {
 
 static int mixed_word(scan_view *v, size_t i, size_t *ws, size_t *we) {
     size_t s = i, n;
-    for (int k = 0; k < WORD_MAX; k++) {
+    for (int k = 0; k < WORD_MAX; k++) {   /* a stray continuation byte ends it, as in the word tail */
         size_t p = cp_prev(v, s);
-        if (p == s || !is_word(cp_at(v, p, &n))) break;
+        if (p == s || !is_word(cp_at(v, p, &n)) || p + n != s) break;
         s = p;
     }
     size_t e = i;

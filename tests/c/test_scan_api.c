@@ -308,6 +308,30 @@ static void test_stream_edges(const scan_rules *r) {
     scan_stream_free(s);
 }
 
+/* A stray UTF-8 continuation byte ends a word for the mixed-script check
+ * both ways, so a stream knows where a redacted word can start and emits
+ * nothing of it (found by fuzz_scan: the backward walk stepped over the
+ * byte, the stream's hold did not). */
+static void test_stray_byte_word(void) {
+    char err[256];
+    scan_rules *r = scan_rules_new("unicode = redact\n", err, sizeof err);
+    const char *text = "a 21\x8f" "8\xd1\x95" "embers b\n";       /* 8, Cyrillic dze, embers */
+    const char *want = "a 21\x8f[REDACTED:unicode-mixed-script] b\n";
+    scan_finding *f = NULL;
+    size_t n = 0;
+    scan_text(r, SCAN_ROLE_OUTPUT, NULL, text, strlen(text), &f, &n);
+    CHECK(n == 1 && f[0].start == 5 && f[0].end == 14, "a mixed-script word starts after a stray continuation byte");
+    free(f);
+    int same = 1;
+    for (size_t chunk = 1; chunk <= 8; chunk++) {
+        collected c;
+        stream(r, SCAN_ROLE_OUTPUT, NULL, text, chunk, &c);
+        same &= c.nf == 1 && !strcmp(c.out, want);
+    }
+    CHECK(same, "streams in 1..8-byte chunks emit the word's marker and nothing of the word");
+    scan_rules_free(r);
+}
+
 int main(void) {
     make_secrets();
     char err[256];
@@ -320,6 +344,7 @@ int main(void) {
     test_text_and_context(r);
     test_allowlist();
     test_stream_edges(r);
+    test_stray_byte_word();
     CHECK(!strcmp(scan_kind_name(SCAN_KIND_PROMPT), "prompt-injection") && !strcmp(scan_action_name(SCAN_ACT_HALT), "halt") &&
               !strcmp(scan_severity_name(SCAN_SEV_CRITICAL), "critical"),
           "names");
