@@ -19,7 +19,9 @@ for src in "$@"; do
   seeds=tests/fuzz/seeds/${name#fuzz_}
   [ -d "$seeds" ] || seeds=
   echo "== $name for ${secs}s"
+  # (the pipe's status is tail's: the target's own goes through a file)
   (cd $B && ./$name -max_total_time="$secs" -print_final_stats=1 \
-      -artifact_prefix=./crash-$name- ../"$corpus" ${seeds:+../$seeds}) 2>&1 | tail -15 || status=1
+      -artifact_prefix=./crash-$name- ../"$corpus" ${seeds:+../$seeds}; echo $? >$name.rc) 2>&1 | tail -15
+  [ "$(cat $B/$name.rc)" = 0 ] || status=1
 done
 exit $status
