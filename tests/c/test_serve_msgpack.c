@@ -65,7 +65,7 @@ static void test_initialize(sc_client *c) {
           "initialize: model info (arch qwen3)");
     CHECK(!strcmp(sc_str(json_object_get(model, "fim")), "qwen"), "initialize: FIM family from the vocabulary");
     json_t *caps = json_object_get(r, "capabilities");
-    CHECK(json_array_size(json_object_get(caps, "methods")) == 7 &&
+    CHECK(json_array_size(json_object_get(caps, "methods")) == 8 &&
               !strcmp(sc_str(json_object_get(caps, "framing")), "msgpack"),
           "initialize: capabilities list the methods and the framing");
     CHECK(json_is_null(json_object_get(r, "draft")), "initialize: no draft model");

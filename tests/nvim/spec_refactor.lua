@@ -219,7 +219,7 @@ end)
 
 -- The preview itself, fed chunks by hand: a server that never answers
 -- (sleep) keeps the real model out of it.
-local QUIET = { globals = { flint_server_cmd = { '/bin/sleep', '60' } } }
+local QUIET = { globals = { flint_server_cmd = { '/bin/sleep', '60' }, flint_allowlist = 'none' } }
 
 local function feed(c, id, text, done)
   c:lua([[
