@@ -288,6 +288,47 @@ static inline __m256i q6_scales(__m128i sc16, int c) {
     return _mm256_cvtepi8_epi32(_mm_shuffle_epi8(sc16, idx));
 }
 
+#ifdef __AVX512F__
+/* The AVX-512 build's dot_q6_k, on 512-bit vectors: per half-block the 64
+ * bytes of low bits give values 0-63 (low nibbles) and 64-127 (high nibbles)
+ * in one register each, so each pairs with 64 contiguous activation bytes;
+ * the 16-value scales are spread over the lanes by permutes. */
+static float dot_q6_k(int64_t n, const void *wv, const void *av) {
+    const blk_q6_k *w = wv;
+    const blk_q8_k *a = av;
+    const __m512i m4 = _mm512_set1_epi8(0x0f), m2 = _mm512_set1_epi8(3);
+    /* qh of the half-block in both 256-bit halves, shifted by 0 and by 2 */
+    const __m512i qh_shift = _mm512_setr_epi64(0, 0, 0, 0, 2, 2, 2, 2);
+    const __m512i idx = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    __m512 acc = _mm512_setzero_ps();
+    float offs = 0;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        __m128i sc16 = _mm_loadu_si128((const __m128i *)w[i].scales);
+        __m512i sc = _mm512_cvtepi8_epi32(sc16);
+        __m512i ai = _mm512_setzero_si512();
+        for (int h = 0; h < 2; h++) {
+            const int8_t *aq = a[i].qs + 128 * h;
+            __m512i l = _mm512_loadu_si512((const void *)(w[i].ql + 64 * h));
+            __m512i qh = _mm512_srlv_epi64(
+                _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(w[i].qh + 32 * h))), qh_shift);
+            __m512i qa = _mm512_or_si512(_mm512_and_si512(l, m4), _mm512_slli_epi16(_mm512_and_si512(qh, m2), 4));
+            __m512i qb = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4),
+                                         _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh, 4), m2), 4));
+            __m512i pa = _mm512_dpbusd_epi32(_mm512_setzero_si512(), qa, _mm512_loadu_si512((const void *)aq));
+            __m512i pb = _mm512_dpbusd_epi32(_mm512_setzero_si512(), qb, _mm512_loadu_si512((const void *)(aq + 64)));
+            __m512i ia = _mm512_add_epi32(idx, _mm512_set1_epi32(8 * h)), ib = _mm512_add_epi32(ia, _mm512_set1_epi32(4));
+            ai = _mm512_add_epi32(ai, _mm512_mullo_epi32(pa, _mm512_permutexvar_epi32(ia, sc)));
+            ai = _mm512_add_epi32(ai, _mm512_mullo_epi32(pb, _mm512_permutexvar_epi32(ib, sc)));
+        }
+        /* the −32 offset: Σ_j scale_j · bsum_j over the 16 sub-blocks */
+        __m512i o = _mm512_mullo_epi32(sc, _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)a[i].bsums)));
+        float d = a[i].d * h2f(w[i].d);
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ai), _mm512_set1_ps(d), acc);
+        offs += d * 32.f * (float)_mm512_reduce_add_epi32(o);
+    }
+    return _mm512_reduce_add_ps(acc) - offs;
+}
+#else
 static float dot_q6_k(int64_t n, const void *wv, const void *av) {
     const blk_q6_k *w = wv;
     const blk_q8_k *a = av;
@@ -328,6 +369,7 @@ static float dot_q6_k(int64_t n, const void *wv, const void *av) {
     }
     return hsum_ps(acc) - offs;
 }
+#endif
 
 static float dot_iq4_xs(int64_t n, const void *wv, const void *av) {
     const blk_iq4_xs *w = wv;
