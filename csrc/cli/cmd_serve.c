@@ -1,6 +1,6 @@
 /* cmd_serve.c — `flint serve [--model M] [--draft D] [--config F]
  * [--framing msgpack|json|auto] [--threads N] [--slots N] [--ctx N]
- * [--fim-order psm|spm|auto] [--prompt-chunk N] [--refactor-spec MODE]
+ * [--fim-order psm|spm|auto] [--prompt-chunk N] [--refactor-spec MODE] [--complete-spec MODE]
  * [--max-message BYTES] [--allowlist F] [--no-cache]`: the editor's co-process on stdin/stdout (doc/protocol.md).
  * Settings come from the defaults, then the config file
  * (${XDG_CONFIG_HOME:-~/.config}/flint/serve.conf, or --config F), then the
@@ -19,7 +19,7 @@
 static int usage(void) {
     fprintf(stderr, "usage: flint serve [--model M] [--draft D] [--config F] [--framing msgpack|json|auto] "
                     "[--threads N] [--slots N] [--ctx N] [--fim-order psm|spm|auto] [--prompt-chunk N] "
-                    "[--refactor-spec MODE] [--max-message BYTES] [--allowlist F] [--no-cache]\n");
+                    "[--refactor-spec MODE] [--complete-spec MODE] [--max-message BYTES] [--allowlist F] [--no-cache]\n");
     return 2;
 }
 
@@ -55,7 +55,7 @@ int cmd_serve(int argc, char **argv) {
         if (!strcmp(a, "--no-cache")) { c.cache = 0; continue; }
         static const char *const with_value[] = {"--config", "--model", "-m", "--draft", "--framing", "--fim-order",
                                                  "--threads", "-t", "--slots", "--ctx", "--prompt-chunk", "--max-message",
-                                                 "--refactor-spec", "--allowlist"};
+                                                 "--refactor-spec", "--complete-spec", "--allowlist"};
         size_t k = 0;
         while (k < sizeof with_value / sizeof with_value[0] && strcmp(a, with_value[k])) k++;
         if (k == sizeof with_value / sizeof with_value[0]) return arg_unknown("serve", a);
@@ -86,13 +86,14 @@ int cmd_serve(int argc, char **argv) {
         } else if (!strcmp(a, "--prompt-chunk")) {
             if (arg_int(a, v, 1, 4096, &x)) return 2;
             c.prompt_chunk = (int)x;
-        } else if (!strcmp(a, "--refactor-spec")) {
+        } else if (!strcmp(a, "--refactor-spec") || !strcmp(a, "--complete-spec")) {
+            char *dst = a[2] == 'r' ? c.refactor_spec : c.complete_spec;
             spec_params p;
             if (strlen(v) >= sizeof c.refactor_spec || spec_parse_mode(v, 1, 1, &p, err, sizeof err)) {
-                fprintf(stderr, "flint serve: --refactor-spec must be none, auto, or sources (ngram, draft, self) joined by '+'\n");
+                fprintf(stderr, "flint serve: %s must be none, auto, or sources (ngram, draft, self) joined by '+'\n", a);
                 return 2;
             }
-            snprintf(c.refactor_spec, sizeof c.refactor_spec, "%s", v);
+            snprintf(dst, sizeof c.refactor_spec, "%s", v);
         } else if (!strcmp(a, "--max-message")) {
             if (arg_int(a, v, 1024, 1L << 30, &x)) return 2;
             c.max_message = (size_t)x;

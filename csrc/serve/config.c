@@ -16,6 +16,7 @@ void srv_config_defaults(srv_config *c) {
     c->prompt_chunk = 64;
     c->cache = 1;
     snprintf(c->refactor_spec, sizeof c->refactor_spec, "ngram");
+    snprintf(c->complete_spec, sizeof c->complete_spec, "ngram");
     c->max_message = 8u << 20;
     c->out_soft = 256u << 10;
     c->out_hard = 4u << 20;
@@ -68,11 +69,12 @@ static int apply(srv_config *c, const char *key, const char *val, char *err, siz
     } else if (!strcmp(key, "cache")) {
         if (to_long(val, 0, 1, &x)) return fl_seterr(err, errlen, "cache must be 0 or 1");
         c->cache = (int)x;
-    } else if (!strcmp(key, "refactor_spec")) {
+    } else if (!strcmp(key, "refactor_spec") || !strcmp(key, "complete_spec")) {
+        char *dst = key[0] == 'r' ? c->refactor_spec : c->complete_spec;
         spec_params p;
         if (strlen(val) >= sizeof c->refactor_spec || spec_parse_mode(val, 1, 1, &p, err, errlen))
-            return fl_seterr(err, errlen, "refactor_spec must be none, auto, or sources (ngram, draft, self) joined by '+'");
-        snprintf(c->refactor_spec, sizeof c->refactor_spec, "%s", val);
+            return fl_seterr(err, errlen, "%s must be none, auto, or sources (ngram, draft, self) joined by '+'", key);
+        snprintf(dst, sizeof c->refactor_spec, "%s", val);
     } else if (!strcmp(key, "max_message")) {
         if (to_long(val, 1024, 1L << 30, &x)) return fl_seterr(err, errlen, "max_message must be in [1024, 1073741824]");
         c->max_message = (size_t)x;

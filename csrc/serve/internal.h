@@ -142,10 +142,11 @@ int srv_request_parse(int kind, const rpc_val *params, srv_request *r, char buf[
                       char *err, size_t errlen);
 void srv_request_free(srv_request *r);
 
-/* Resolves a refactor's speculation mode (r->spec, else cfg->refactor_spec)
- * against the model into r->spec_p. Returns 0, or -1 with err (unknown mode,
- * a draft source without a draft model). */
-int srv_request_spec(srv_request *r, const srv_config *cfg, const srv_model *m, char *err, size_t errlen);
+/* Resolves a job's speculation mode (a refactor's r->spec, else the server's
+ * cfg->complete_spec or cfg->refactor_spec by kind) against the model into
+ * r->spec_p. Returns 0, or -1 with err (unknown mode, a draft source without
+ * a draft model). */
+int srv_request_spec(srv_request *r, int kind, const srv_config *cfg, const srv_model *m, char *err, size_t errlen);
 
 /* Sets job->stop to v unless a stop is already set (first reason wins). */
 void srv_job_set_stop(srv_job *j, int v);

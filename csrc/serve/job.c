@@ -93,7 +93,7 @@ static const char *run_alt(srv_worker *w, srv_job *j, srv_slot *slot, int n_prom
         return reason;
     }
     if (alt > 0 && first < 0) reason = "eos"; /* no candidate for this alternative */
-    else if (!complete && j->req.spec_p.sources) {
+    else if (j->req.spec_p.sources && first < 0) { /* alternatives > 0 start from a forced token: plain */
         if (!(g = srv_gen_spec_new(c, w->model->hp.n_vocab, &j->req.spec_p, w->logits0, j->error, sizeof j->error)))
             reason = "error";
         else j->st.spec = spec_name(&j->req.spec_p);

@@ -143,7 +143,7 @@ static int start_job(srv_server *s, int kind, const rpc_val *p, rpc_arena *a, rp
         free(j);
         return -1;
     }
-    if (kind == SRV_JOB_REFACTOR && srv_request_spec(&j->req, &s->cfg, &s->model, err, errlen)) {
+    if (srv_request_spec(&j->req, kind, &s->cfg, &s->model, err, errlen)) {
         srv_request_free(&j->req);
         free(j);
         return -1;

@@ -148,8 +148,10 @@ void srv_request_free(srv_request *r) {
     memset(r, 0, sizeof *r);
 }
 
-int srv_request_spec(srv_request *r, const srv_config *cfg, const srv_model *m, char *err, size_t errlen) {
-    const char *mode = r->spec && *r->spec ? r->spec : cfg->refactor_spec;
+int srv_request_spec(srv_request *r, int kind, const srv_config *cfg, const srv_model *m, char *err, size_t errlen) {
+    const char *mode = r->spec && *r->spec                ? r->spec
+                       : kind == SRV_JOB_COMPLETE ? cfg->complete_spec
+                                                  : cfg->refactor_spec;
     char why[256];
     memset(&r->spec_p, 0, sizeof r->spec_p);
     if (spec_parse_mode(mode, m->draft != NULL, m->hp.n_expert > 0, &r->spec_p, why, sizeof why))

@@ -108,6 +108,48 @@ static void check_type(uint32_t t, int level, int use_batch) {
     free(wf);
 }
 
+/* Grouped attention of every kernel level against an exact float64 softmax,
+ * for the head sizes with fixed-size SIMD paths (64, 128) and others. */
+static void check_attention(void) {
+    static const int hds[] = {32, 64, 80, 128}, groups[] = {1, 2, 4}, nkvs[] = {1, 7, 300};
+    enum { KVH = 2 };
+    for (size_t ih = 0; ih < 4; ih++)
+        for (size_t ig = 0; ig < 3; ig++)
+            for (size_t in = 0; in < 3; in++) {
+                int hd = hds[ih], group = groups[ig], n_kv = nkvs[in];
+                size_t stride = (size_t)KVH * hd;
+                float *q = malloc(sizeof(float) * group * hd), *K = malloc(sizeof(float) * n_kv * stride),
+                      *V = malloc(sizeof(float) * n_kv * stride), *sc = malloc(sizeof(float) * group * n_kv),
+                      *out = malloc(sizeof(float) * group * hd);
+                double *ref = calloc((size_t)group * hd, sizeof(double)), *e = malloc(sizeof(double) * n_kv);
+                for (int i = 0; i < group * hd; i++) q[i] = 2 * rndf();
+                for (size_t i = 0; i < n_kv * stride; i++) K[i] = rndf(), V[i] = rndf();
+                float scale = 1.f / sqrtf((float)hd);
+                /* the second KV head's columns (offset hd), as forward.c passes them */
+                for (int h = 0; h < group; h++) {
+                    double mx = -1e300, sum = 0;
+                    for (int p = 0; p < n_kv; p++) {
+                        double s = 0;
+                        for (int i = 0; i < hd; i++) s += (double)q[h * hd + i] * K[p * stride + hd + i];
+                        e[p] = s * scale;
+                        if (e[p] > mx) mx = e[p];
+                    }
+                    for (int p = 0; p < n_kv; p++) sum += (e[p] = exp(e[p] - mx));
+                    for (int p = 0; p < n_kv; p++)
+                        for (int i = 0; i < hd; i++) ref[h * hd + i] += e[p] / sum * V[p * stride + hd + i];
+                }
+                for (int level = 0; level < KQ_NLEVELS; level++) {
+                    if (kq_set_level(level)) continue;
+                    kq_vec()->attn(group, hd, n_kv, q, K + hd, V + hd, stride, scale, sc, out);
+                    double worst = 0;
+                    for (int i = 0; i < group * hd; i++) worst = fmax(worst, fabs(out[i] - ref[i]));
+                    CHECK(worst < 1e-5, "%s attention, head size %d, group %d, %d positions (max error %.2g)",
+                          kq_level_name(level), hd, group, n_kv, worst);
+                }
+                free(q), free(K), free(V), free(sc), free(out), free(ref), free(e);
+            }
+}
+
 int main(void) {
     const uint32_t types[] = {QT_F32, QT_F16, QT_BF16, QT_Q8_0, QT_Q4_0, QT_Q4_K, QT_Q5_K, QT_Q6_K, QT_IQ4_XS};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
@@ -129,5 +171,6 @@ int main(void) {
         for (int i = 0; i < 100; i++) ok &= fabsf(y[i] - (y2[i] + 0.5f * a[i])) < 1e-6f;
         CHECK(ok, "%s vector dot and axpy", kq_level_name(level));
     }
+    check_attention();
     return tap_done();
 }

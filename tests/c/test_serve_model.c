@@ -17,6 +17,40 @@ static int valid_reason(const char *r) {
     return 0;
 }
 
+/* Greedy speculation changes only the speed: a server with --complete-spec
+ * none returns the same text for each completion request in reqs as the
+ * speculating server did (its chunks, ids 100+k with k the prefix length). */
+static void check_spec_exact(const char *const *draft_args, json_t *reqs, json_t *chunks) {
+    const char *args[] = {"--complete-spec", "none", NULL, NULL, NULL};
+    if (draft_args) args[2] = draft_args[0], args[3] = draft_args[1];
+    sc_client c;
+    if (sc_start(&c, 0, args)) { CHECK(0, "spawn with --complete-spec none"); return; }
+    json_decref(sc_call(&c, 1, "initialize", json_pack("{s:s}", "client", "test"), NULL, NULL, T));
+    int same = 1, n = 0;
+    json_t *spec_ids = json_array();
+    for (size_t i = 0; i < json_array_size(chunks); i++) { /* the speculating server's ids, in order */
+        json_t *ch = json_array_get(chunks, i);
+        if (json_is_true(json_object_get(ch, "done"))) json_array_append_new(spec_ids, json_integer(json_integer_value(json_object_get(ch, "id"))));
+    }
+    for (size_t i = 0; i < json_array_size(reqs) && i < json_array_size(spec_ids); i++) {
+        long long sid = json_integer_value(json_array_get(spec_ids, i));
+        char want[1 << 12];
+        snprintf(want, sizeof want, "%s", sc_text(chunks, sid, 0));
+        json_t *plain = json_array();
+        json_t *res = sc_call(&c, 1000 + (long long)i, "complete", json_incref(json_array_get(reqs, i)), NULL, plain, T);
+        long long pid = json_integer_value(json_object_get(res, "id"));
+        json_decref(res);
+        same &= sc_collect(&c, pid, 1, plain, T) == 1 && !strcmp(sc_text(plain, pid, 0), want);
+        same &= json_object_get(json_object_get(sc_final(plain, pid, 0), "stats"), "spec") == NULL;
+        json_decref(plain);
+        n++;
+    }
+    CHECK(same && n == 30, "the same %d completions without speculation: identical text, no speculation stats", n);
+    json_decref(spec_ids);
+    json_decref(sc_call(&c, 3, "shutdown", json_object(), NULL, NULL, T));
+    sc_finish(&c, 10000);
+}
+
 int main(void) {
     glob_t g;
     if (glob("models/flint-coder-moe*.gguf", 0, NULL, &g) || !g.gl_pathc) {
@@ -40,7 +74,7 @@ int main(void) {
     const char *text = "static int sum(const int *v, int n)\n{\n    int s = 0;\n    for (int i = 0; i < n; i++)\n        s += v[i];\n    return s;\n}\n";
     const char *suffix = "\n\nint main(void)\n{\n    return 0;\n}\n";
     size_t start = strstr(text, "    for") - text, n = strlen(text);
-    json_t *chunks = json_array();
+    json_t *chunks = json_array(), *reqs = json_array();
     int all_ok = 1, reuse_ok = 1, count = 0;
     long long evaluated_max = 0;
     for (size_t k = start; k < n && count < 30; k += 2, count++) {
@@ -52,6 +86,7 @@ int main(void) {
         snprintf(prefix + off, sizeof prefix - (size_t)off, "%.*s", (int)k, text);
         json_t *p = json_pack("{s:i, s:s, s:s, s:s, s:s, s:i}", "buf", 1, "path", "sum.c", "filetype", "c", "prefix", prefix,
                               "suffix", suffix, "max_tokens", 16);
+        json_array_append(reqs, p);
         json_t *res = sc_call(&c, 100 + (long long)k, "complete", p, NULL, chunks, T);
         long long id = json_integer_value(json_object_get(res, "id"));
         json_decref(res);
@@ -66,6 +101,14 @@ int main(void) {
         }
     }
     CHECK(all_ok && count == 30, "30 completions while typing, each ends normally");
+    long long drafted = 0;
+    for (size_t i = 0; i < json_array_size(chunks); i++) {
+        json_t *sp = json_object_get(json_object_get(json_array_get(chunks, i), "stats"), "spec");
+        if (sp) drafted += json_integer_value(json_object_get(sp, "drafted"));
+    }
+    CHECK(drafted > 0, "completions are speculated (n-gram by default): %lld tokens drafted", drafted);
+    check_spec_exact(has_draft ? args : NULL, reqs, chunks);
+    json_decref(reqs);
     CHECK(reuse_ok, "SPM + prompt cache: each keystroke evaluates at most 6 of 400+ prompt tokens (max %lld)", evaluated_max);
     json_decref(chunks);
 

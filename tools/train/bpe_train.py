@@ -7,7 +7,13 @@ pair (ties: the lexicographically smallest pair), counted over pre-token
 occurrences; merges are applied to every word exactly as the encoder does.
 Training stops when 256 byte tokens + learned tokens + specials = --vocab.
 
+--from-gguf FILE skips training and writes the tokenizer stored in a GGUF
+file's tokenizer.ggml.* keys instead (same tokens, ids and merge ranks).  Use it
+to continue training a shipped model: its weights only fit its own vocabulary,
+and a re-trained tokenizer matches it only if the corpus is byte-identical.
+
 Usage: python3 tools/train/bpe_train.py [--corpus corpus] [--out corpus/tokenizer.json]
+       python3 tools/train/bpe_train.py --from-gguf models/flint-coder-moe.Q8_0.gguf
 """
 import argparse
 import collections
@@ -103,7 +109,17 @@ def main():
     ap.add_argument("--vocab", type=int, default=8192)
     ap.add_argument("--lang-mb", type=float, default=6.0)
     ap.add_argument("--min-count", type=int, default=2)
+    ap.add_argument("--from-gguf", metavar="FILE",
+                    help="write FILE's tokenizer instead of training one")
     args = ap.parse_args()
+    if args.from_gguf:
+        tok = Tokenizer.from_gguf(args.from_gguf)
+        tok.save(args.out)
+        again = Tokenizer.load(args.out)
+        assert again.tokens == tok.tokens and again.merges == tok.merges
+        print(f"wrote {args.out} from {args.from_gguf}: {tok.n_vocab} tokens, "
+              f"{len(tok.merges)} merges")
+        return 0
     counts = sample_word_counts(f"{args.corpus}/train.jsonl", int(args.lang_mb * 1e6))
     counts = collections.Counter({w: c for w, c in counts.items() if c >= args.min_count})
     print(f"{len(counts)} distinct pre-tokens", flush=True)

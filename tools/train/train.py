@@ -9,8 +9,16 @@ optimizer, step, data position), so a killed run loses at most one interval.
 Loss: mean cross-entropy over the masked targets + AUX_COEF * the MoE
 load-balancing term.  LR: linear warm-up, then cosine to 10% at --steps.
 
+--init-gguf FILE starts a new run (step 0, fresh optimizer) from the weights of
+a GGUF file instead of a random init: its weights are read as stored (Q8_0
+dequantized: d * q), so this continues training a shipped model.  FILE must
+have the shape of --model and the run must use FILE's tokenizer (bpe_train.py
+--from-gguf).  --resume takes precedence once OUT/ckpt.pt exists, so a killed
+warm-started run resumes normally.  Warm-started runs usually want a short
+--warmup.
+
 Usage: python3 tools/train/train.py --model moe --out tools/train/work/moe \\
-           --steps 3000 [--batch 8] [--lr 2e-3] [--resume]
+           --steps 3000 [--batch 8] [--lr 2e-3] [--resume] [--init-gguf FILE]
 """
 import argparse
 import glob
@@ -136,6 +144,20 @@ def save(path, model, opt, step, stream, tokens, seconds, args):
     os.replace(tmp, path)
 
 
+def init_gguf(model, path):
+    """Copy the weights of GGUF file path into model (shapes must match)."""
+    from gguf_model import load_gguf_model
+    src, _ = load_gguf_model(path)
+    a, b = src.c.to_dict(), model.c.to_dict()
+    keys = ["arch", "n_vocab", "n_embd", "n_layer", "n_head", "n_head_kv", "head_dim", "n_ff",
+            "n_ctx", "tied"] + (["n_expert", "n_expert_used"] if b["arch"] == "qwen3moe" else [])
+    if any(a[k] != b[k] for k in keys) or not all(
+            math.isclose(a[k], b[k], rel_tol=1e-6) for k in ("rope_base", "eps")):
+        raise ValueError(f"{path}: config {a} differs from {b}")
+    model.load_state_dict(src.state_dict())
+    model.train()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", choices=sorted(CONFIGS), default="moe")
@@ -153,6 +175,10 @@ def main():
     ap.add_argument("--eval-every", type=int, default=200)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--first-shard", type=int, default=0,
+                    help="start a new run at this train shard (skip data an earlier run saw)")
+    ap.add_argument("--init-gguf", metavar="FILE",
+                    help="initialise the weights from a GGUF file (ignored when resuming)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -160,18 +186,22 @@ def main():
     ckpt_path = os.path.join(args.out, "ckpt.pt")
     model = Model(CONFIGS[args.model])
     opt = make_optimizer(model, args.lr)
-    step, tokens, seconds, shard, offset = 0, 0, 0.0, 0, 0
+    step, tokens, seconds, shard, offset = 0, 0, 0.0, args.first_shard, 0
+    init = None
     if args.resume and os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         step, tokens, seconds = ck["step"], ck["tokens"], ck["seconds"]
         shard, offset = ck["shard"], ck["offset"]
+    elif args.init_gguf:
+        init_gguf(model, args.init_gguf)
+        init = args.init_gguf
     stream = ShardStream(args.data, args.batch, shard, offset, args.seed)
     bf16 = not args.fp32
     log = open(os.path.join(args.out, "log.jsonl"), "a")
     print(json.dumps({"start_step": step, "params": model.param_counts(),
-                      "config": model.c.to_dict()}), file=log, flush=True)
+                      "config": model.c.to_dict(), "init_gguf": init}), file=log, flush=True)
     stop = args.stop_after or args.steps
     while step < stop and not (args.max_minutes and seconds > 60 * args.max_minutes):
         t0 = time.time()
