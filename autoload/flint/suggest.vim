@@ -412,6 +412,7 @@ function! flint#suggest#on_chunk(p) abort
   let findings = get(a:p, 'findings', [])
   if type(findings) == v:t_list
     for f in findings
+      " (for :FlintAllow)
       if type(f) == v:t_dict
         call flint#scan#note(f)
       endif

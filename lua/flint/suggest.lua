@@ -487,11 +487,11 @@ function M.on_chunk(p)
   local findings = plain(p.findings)
   if type(findings) == 'table' then
     for _, f in ipairs(findings) do
+      if type(f) == 'table' then
+        scan.note(f) -- for :FlintAllow
+      end
       -- offsets into the whole text of this (id, alt) (doc/protocol.md);
       -- a redacted secret arrives as the marker [REDACTED:<rule>]
-      if type(f) == 'table' then
-        scan.note(f)
-      end
       if type(f) == 'table' and plain(f.action) == 'redact' and type(plain(f.start)) == 'number' then
         local e = plain(f['end'])
         a.marks[#a.marks + 1] = { f.start, type(e) == 'number' and e or f.start }
