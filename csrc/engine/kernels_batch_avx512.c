@@ -18,6 +18,7 @@
 
 #include "common/common.h"
 #include "engine/kernels.h"
+#include "engine/kernels_x86_bits.h"
 #include "engine/qtypes.h"
 
 #define TG 16   /* tokens per vector */
@@ -48,12 +49,6 @@ typedef void (*unpack_fn)(const uint8_t *row, int64_t nb, wblk *o);
 
 static inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 
-/* 16 packed bytes → 32 nibbles (low nibbles first), as bytes. */
-static inline __m256i nib32(const uint8_t *p) {
-    __m128i b = _mm_loadu_si128((const __m128i *)p), m = _mm_set1_epi8(0x0f);
-    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m), _mm_and_si128(b, m));
-}
-
 static inline void up_q8_0_blk(const uint8_t *row, int64_t b, wblk *o) {
     const blk_q8_0 *x = (const blk_q8_0 *)row + b;
     _mm256_storeu_si256((__m256i *)o->w, _mm256_loadu_si256((const __m256i *)x->qs));
@@ -63,9 +58,32 @@ static inline void up_q8_0_blk(const uint8_t *row, int64_t b, wblk *o) {
 
 static inline void up_q4_0_blk(const uint8_t *row, int64_t b, wblk *o) {
     const blk_q4_0 *x = (const blk_q4_0 *)row + b;
-    _mm256_storeu_si256((__m256i *)o->w, _mm256_sub_epi8(nib32(x->qs), _mm256_set1_epi8(8)));
+    _mm256_storeu_si256((__m256i *)o->w, _mm256_sub_epi8(nibbles(x->qs), _mm256_set1_epi8(8)));
     o->s[0] = o->s[1] = h2f(x->d);
     o->m[0] = o->m[1] = 0;
+}
+
+static inline void up_q5_0_blk(const uint8_t *row, int64_t b, wblk *o) {
+    const blk_q5_0 *x = (const blk_q5_0 *)row + b;
+    __m256i q = _mm256_or_si256(nibbles(x->qs), q5_high_bits(x->qh));
+    _mm256_storeu_si256((__m256i *)o->w, _mm256_sub_epi8(q, _mm256_set1_epi8(16)));
+    o->s[0] = o->s[1] = h2f(x->d);
+    o->m[0] = o->m[1] = 0;
+}
+
+/* Q4_1 / Q5_1: weight = d·q + min, so s = d and m = −min. */
+static inline void up_q4_1_blk(const uint8_t *row, int64_t b, wblk *o) {
+    const blk_q4_1 *x = (const blk_q4_1 *)row + b;
+    _mm256_storeu_si256((__m256i *)o->w, nibbles(x->qs));
+    o->s[0] = o->s[1] = h2f(x->d);
+    o->m[0] = o->m[1] = -h2f(x->m);
+}
+
+static inline void up_q5_1_blk(const uint8_t *row, int64_t b, wblk *o) {
+    const blk_q5_1 *x = (const blk_q5_1 *)row + b;
+    _mm256_storeu_si256((__m256i *)o->w, _mm256_or_si256(nibbles(x->qs), q5_high_bits(x->qh)));
+    o->s[0] = o->s[1] = h2f(x->d);
+    o->m[0] = o->m[1] = -h2f(x->m);
 }
 
 static inline void up_q6_k_blk(const uint8_t *row, int64_t b, wblk *o) {
@@ -88,7 +106,7 @@ static inline void up_iq4_xs_blk(const uint8_t *row, int64_t b, wblk *o) {
     int ib = (int)(b % 8);
     int ls = ((x->scales_l[ib / 2] >> 4 * (ib % 2)) & 0xf) | (((x->scales_h >> 2 * ib) & 3) << 4);
     __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qt_iq4nl_values));
-    _mm256_storeu_si256((__m256i *)o->w, _mm256_shuffle_epi8(table, nib32(x->qs + 16 * ib)));
+    _mm256_storeu_si256((__m256i *)o->w, _mm256_shuffle_epi8(table, nibbles(x->qs + 16 * ib)));
     o->s[0] = o->s[1] = h2f(x->d) * (float)(ls - 32);
     o->m[0] = o->m[1] = 0;
 }
@@ -152,6 +170,9 @@ static void up_q5_k_row(const uint8_t *row, int64_t nb, wblk *o) {
     }
 ROW_UNPACKER(up_q8_0)
 ROW_UNPACKER(up_q4_0)
+ROW_UNPACKER(up_q4_1)
+ROW_UNPACKER(up_q5_0)
+ROW_UNPACKER(up_q5_1)
 ROW_UNPACKER(up_q6_k)
 ROW_UNPACKER(up_iq4_xs)
 
@@ -159,6 +180,9 @@ static unpack_fn unpacker(uint32_t wt) {
     switch (wt) {
     case QT_Q8_0: return up_q8_0;
     case QT_Q4_0: return up_q4_0;
+    case QT_Q4_1: return up_q4_1;
+    case QT_Q5_0: return up_q5_0;
+    case QT_Q5_1: return up_q5_1;
     case QT_Q4_K: return up_q4_k_row;
     case QT_Q5_K: return up_q5_k_row;
     case QT_Q6_K: return up_q6_k;

@@ -23,6 +23,7 @@
 
 #include "common/common.h"
 #include "engine/kernels.h"
+#include "engine/kernels_x86_bits.h"
 #include "engine/qtypes.h"
 
 /* An activation block of 32: scale, sum of the int8 values, values. */
@@ -100,13 +101,6 @@ static void quant_act_k(const float *x, blk_q8_k *y, int64_t n) {
     }
 }
 
-/* 16 packed bytes → 32 nibbles: low nibbles first, then high nibbles. */
-static inline __m256i nibbles(const uint8_t *p) {
-    __m128i b = _mm_loadu_si128((const __m128i *)p);
-    __m128i m = _mm_set1_epi8(0x0f);
-    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m), _mm_and_si128(b, m));
-}
-
 static float dot_q8_0(int64_t n, const void *wv, const void *av) {
     const blk_q8_0 *w = wv;
     const act_q8_32 *a = av;
@@ -179,6 +173,34 @@ static float dot_q4_0(int64_t n, const void *wv, const void *av) {
     }
     return hsum_ps(acc) - 8.f * off;
 }
+
+/* Q4_1 / Q5_0 / Q5_1 (the types llama.cpp falls back to where a row is not a
+ * multiple of 256, e.g. Qwen2.5-0.5B's 896): unsigned 4- or 5-bit values q,
+ * weight = d·q − off·d (Q5_0, off 16) or d·q + m (Q4_1, Q5_1). */
+static inline float dot_q45_legacy(int64_t n, const void *wv, const void *av, int five, int has_min) {
+    const uint8_t *w = wv;
+    const act_q8_32 *a = av;
+    size_t bs = five ? (has_min ? sizeof(blk_q5_1) : sizeof(blk_q5_0)) : sizeof(blk_q4_1);
+    __m256 acc = _mm256_setzero_ps();
+    float off = 0;
+    for (int64_t i = 0; i < n / 32; i++, w += bs) {
+        uint16_t dh, mh = 0;
+        memcpy(&dh, w, 2);
+        if (has_min) memcpy(&mh, w + 2, 2);
+        const uint8_t *qh = w + (has_min ? 4 : 2), *qs = five ? qh + 4 : w + 4;
+        __m256i q = nibbles(qs);
+        if (five) q = _mm256_or_si256(q, q5_high_bits(qh));
+        float d = h2f(dh) * a[i].d;
+        __m256i p = dot_u8s8(_mm256_setzero_si256(), q, _mm256_loadu_si256((const __m256i *)a[i].qs));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d), acc);
+        off += (has_min ? -h2f(mh) * a[i].d : 16.f * d) * (float)a[i].s;
+    }
+    return hsum_ps(acc) - off;
+}
+
+static float dot_q4_1(int64_t n, const void *wv, const void *av) { return dot_q45_legacy(n, wv, av, 0, 1); }
+static float dot_q5_0(int64_t n, const void *wv, const void *av) { return dot_q45_legacy(n, wv, av, 1, 0); }
+static float dot_q5_1(int64_t n, const void *wv, const void *av) { return dot_q45_legacy(n, wv, av, 1, 1); }
 
 /* Σ_j mins[j] · (bsums[2j] + bsums[2j+1]) for a K-quant block. */
 static inline int32_t k4_mins_dot(const uint32_t u[4], const int16_t *bsums) {
@@ -513,6 +535,9 @@ static dot_fn x86_dot(uint32_t wt, int *act) {
     case QT_BF16: *act = ACT_F32; return dot_bf16;
     case QT_Q8_0: *act = ACT_Q8_32; return dot_q8_0;
     case QT_Q4_0: *act = ACT_Q8_32; return dot_q4_0;
+    case QT_Q4_1: *act = ACT_Q8_32; return dot_q4_1;
+    case QT_Q5_0: *act = ACT_Q8_32; return dot_q5_0;
+    case QT_Q5_1: *act = ACT_Q8_32; return dot_q5_1;
     case QT_Q4_K: *act = ACT_Q8_K; return dot_q4_k;
     case QT_Q5_K: *act = ACT_Q8_K; return dot_q5_k;
     case QT_Q6_K: *act = ACT_Q8_K; return dot_q6_k;

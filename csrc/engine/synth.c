@@ -70,6 +70,13 @@ static void *random_blocks(uint32_t type, int64_t n, float mag) {
         case QT_BF16: d = fl_f32_to_bf16(rndf() * mag); memcpy(blk, &d, 2); break;
         case QT_Q8_0: d = fl_f32_to_f16(mag / 127.f); memcpy(blk, &d, 2); break;
         case QT_Q4_0: d = fl_f32_to_f16(mag / 8.f); memcpy(blk, &d, 2); break;
+        case QT_Q5_0: d = fl_f32_to_f16(mag / 16.f); memcpy(blk, &d, 2); break;
+        case QT_Q5_1: /* d, then m */
+            d = fl_f32_to_f16(mag / 16.f);
+            memcpy(blk, &d, 2);
+            d = fl_f32_to_f16(-mag);
+            memcpy(blk + 2, &d, 2);
+            break;
         case QT_Q4_K: case QT_Q5_K: {
             blk_q4_k *k = (blk_q4_k *)blk; /* d and dmin lead both layouts */
             k->d = fl_f32_to_f16(mag / 15.f / 32.f);
@@ -90,8 +97,23 @@ typedef struct {
     int oom;
 } builder;
 
+/* The type llama.cpp's quantizer stores instead of a 256-block type when a
+ * row of n_in elements is not a multiple of 256 (Qwen2.5-0.5B's 896, say):
+ * Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0, IQ4_XS → Q4_0 (llama.cpp: IQ4_NL). */
+static uint32_t row_type(uint32_t type, int64_t n_in) {
+    if (n_in % 256 == 0) return type;
+    switch (type) {
+    case QT_Q4_K: return QT_Q5_0;
+    case QT_Q5_K: return QT_Q5_1;
+    case QT_Q6_K: return QT_Q8_0;
+    case QT_IQ4_XS: return QT_Q4_0;
+    }
+    return type;
+}
+
 static void add(builder *b, const char *name, uint32_t type, int n_dims, int64_t a, int64_t c, int64_t e, float mag) {
     int64_t ne[3] = {a, c, e}, total = a * c * e;
+    type = row_type(type, a);
     void *data = random_blocks(type, total, mag);
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 256;
@@ -119,8 +141,9 @@ int synth_write(const synth_preset *p, int n_layers, uint32_t type, uint32_t out
     const qtype_info *q = qtype_get(type);
     if (!q || !q->dequant) return fl_seterr(err, errlen, "synth: unsupported type");
     if (n_layers <= 0 || n_layers > p->n_layer) n_layers = p->n_layer;
-    if (p->n_embd % q->blck || p->head_dim * p->n_head % q->blck || (p->n_ff_exp && p->n_ff_exp % q->blck) ||
-        (p->n_ff && p->n_ff % q->blck))
+    if (p->n_embd % 32 || p->head_dim * p->n_head % 32 || p->n_ff_exp % 32 || p->n_ff % 32 ||
+        (q->blck != 256 && (p->n_embd % q->blck || p->head_dim * p->n_head % q->blck || p->n_ff_exp % q->blck ||
+                            p->n_ff % q->blck)))
         return fl_seterr(err, errlen, "synth: %s rows of this preset are not a multiple of the %s block", p->name, q->name);
     builder b = {.w = gw_new()};
     if (!b.w) return fl_seterr(err, errlen, "synth: out of memory");

@@ -40,7 +40,13 @@ static uint8_t *random_rows(uint32_t t, int64_t n_in, int rows) {
         case QT_F32: { float v = rndf(); memcpy(p, &v, 4); break; }
         case QT_F16: h = fl_f32_to_f16(rndf()); memcpy(p, &h, 2); break;
         case QT_BF16: h = fl_f32_to_bf16(rndf()); memcpy(p, &h, 2); break;
-        case QT_Q8_0: case QT_Q4_0: h = fl_f32_to_f16(0.01f * r); memcpy(p, &h, 2); break;
+        case QT_Q8_0: case QT_Q4_0: case QT_Q5_0: h = fl_f32_to_f16(0.01f * r); memcpy(p, &h, 2); break;
+        case QT_Q4_1: case QT_Q5_1: /* d, then m */
+            h = fl_f32_to_f16(0.01f * r);
+            memcpy(p, &h, 2);
+            h = fl_f32_to_f16(-0.05f * r);
+            memcpy(p + 2, &h, 2);
+            break;
         case QT_Q4_K: case QT_Q5_K:
             ((blk_q4_k *)p)->d = fl_f32_to_f16(0.001f * r);
             ((blk_q4_k *)p)->dmin = fl_f32_to_f16(0.002f * r);
@@ -151,7 +157,7 @@ static void check_attention(void) {
 }
 
 int main(void) {
-    const uint32_t types[] = {QT_F32, QT_F16, QT_BF16, QT_Q8_0, QT_Q4_0, QT_Q4_K, QT_Q5_K, QT_Q6_K, QT_IQ4_XS};
+    const uint32_t types[] = {QT_F32, QT_F16, QT_BF16, QT_Q8_0, QT_Q4_0, QT_Q4_1, QT_Q5_0, QT_Q5_1, QT_Q4_K, QT_Q5_K, QT_Q6_K, QT_IQ4_XS};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         for (int level = KQ_AVX2; level < KQ_NLEVELS; level++) {
             check_type(types[i], level, 0);

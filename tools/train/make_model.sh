@@ -15,6 +15,14 @@
 # Knobs (environment): MOE_STEPS, DRAFT_STEPS (optimizer steps of 8 x 1024 tokens; the
 # cosine schedule ends there), SHARDS (training shards of 1 M tokens), JOBS (data workers),
 # THREADS (torch threads), PY (python with torch).
+#
+# WARM_START=1 continues the shipped models instead of training from scratch (this is how
+# v2 was made from v1): the tokenizer is copied from models/flint-coder-moe.Q8_0.gguf
+# (bpe_train.py --from-gguf; a re-trained tokenizer equals it only on a byte-identical
+# corpus), both runs start from the shipped weights (train.py --init-gguf, fresh optimizer,
+# WARMUP steps) at train shard FIRST_SHARD (skip shards the earlier runs saw), and
+# MAX_MINUTES (0 = no limit) caps each run's training time. Set MOE_STEPS / DRAFT_STEPS to
+# what fits in MAX_MINUTES so the LR decays to its floor by the end.
 set -eu
 
 PY=${PY:-/usr/bin/python3}
@@ -23,6 +31,10 @@ SHARDS=${SHARDS:-48}
 MOE_STEPS=${MOE_STEPS:-2000}
 DRAFT_STEPS=${DRAFT_STEPS:-1500}
 THREADS=${THREADS:-2}
+WARM_START=${WARM_START:-0}
+FIRST_SHARD=${FIRST_SHARD:-0}
+WARMUP=${WARMUP:-60}
+MAX_MINUTES=${MAX_MINUTES:-0}
 WORK=tools/train/work
 T=tools/train
 NICE="nice -n 10"
@@ -35,20 +47,30 @@ $NICE $PY $T/corpus_fetch.py --corpus corpus --jobs 2
 $NICE $PY $T/corpus.py --corpus corpus
 
 echo "== tokenizer"
-[ -f corpus/tokenizer.json ] || $NICE $PY $T/bpe_train.py --corpus corpus --out corpus/tokenizer.json
+if [ "$WARM_START" = 1 ]; then
+    $NICE $PY $T/bpe_train.py --from-gguf models/flint-coder-moe.Q8_0.gguf --out corpus/tokenizer.json
+else
+    [ -f corpus/tokenizer.json ] || $NICE $PY $T/bpe_train.py --corpus corpus --out corpus/tokenizer.json
+fi
 $NICE $PY $T/tok_check.py --corpus corpus --splits val,test
 
 echo "== training data"
 $NICE $PY $T/data.py --split val --shards 0:1 --jobs 1 --out $WORK/data
-$NICE $PY $T/data.py --split train --shards 0:$SHARDS --jobs "$JOBS" --out $WORK/data
+$NICE $PY $T/data.py --split train --shards $FIRST_SHARD:$SHARDS --jobs "$JOBS" --out $WORK/data
 
 echo "== fp32 vs bf16 throughput"
 [ -f $WORK/precision.jsonl ] || $NICE $PY $T/bench_precision.py > $WORK/precision.jsonl
 
 echo "== training"
-TRAIN="--warmup 60 --lr 2e-3 --ckpt-every 50 --eval-every 250 --threads $THREADS --resume"
-$NICE $PY $T/train.py --model moe --out $WORK/moe --steps "$MOE_STEPS" $TRAIN
-$NICE $PY $T/train.py --model draft --out $WORK/draft --steps "$DRAFT_STEPS" $TRAIN
+TRAIN="--warmup $WARMUP --lr 2e-3 --ckpt-every 50 --eval-every 250 --threads $THREADS --resume"
+TRAIN="$TRAIN --first-shard $FIRST_SHARD --max-minutes $MAX_MINUTES"
+INIT_MOE= INIT_DRAFT=
+if [ "$WARM_START" = 1 ]; then
+    INIT_MOE="--init-gguf models/flint-coder-moe.Q8_0.gguf"
+    INIT_DRAFT="--init-gguf models/flint-coder-draft.Q8_0.gguf"
+fi
+$NICE $PY $T/train.py --model moe --out $WORK/moe --steps "$MOE_STEPS" $TRAIN $INIT_MOE
+$NICE $PY $T/train.py --model draft --out $WORK/draft --steps "$DRAFT_STEPS" $TRAIN $INIT_DRAFT
 
 echo "== export, checksums, checks"
 $NICE $PY $T/ship.py --moe $WORK/moe/ckpt.pt --draft $WORK/draft/ckpt.pt --type Q8_0
