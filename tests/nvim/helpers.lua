@@ -37,6 +37,7 @@ end
 function H.parrot(text)
   local path = vim.fn.tempname() .. '.gguf'
   local bin = (os.getenv('FLINT_BUILD') or (H.root .. '/build')) .. '/tests/parrot'
+  assert(vim.fn.executable(bin) == 1, bin .. ' missing (make test-c or make test builds it)')
   local res = vim.fn.system({ bin, '--vocab', H.root .. '/models/flint-coder-moe.Q8_0.gguf', '--text', text,
     '--out', path })
   assert(vim.v.shell_error == 0, 'parrot: ' .. res)

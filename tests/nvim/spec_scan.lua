@@ -8,8 +8,13 @@ local test, eq, truthy = H.test, H.eq, H.truthy
 -- split so that this file holds no complete credential
 local KEY = 'AKIA' .. 'QW3RT8YU2IOP5ASD'
 local SECRET_LINE = 'aws_key = "' .. KEY .. '"'
-local secret_model = H.parrot(SECRET_LINE)
-local inject_model = H.parrot('cursor.execute("SELECT id FROM users WHERE name = " + who)')
+local ok, secret_model, inject_model = pcall(function()
+  return H.parrot(SECRET_LINE), H.parrot('cursor.execute("SELECT id FROM users WHERE name = " + who)')
+end)
+if not ok then
+  H.out('not ok - ' .. H.tag .. 'the parrot models: ' .. tostring(secret_model))
+  vim.cmd('cquit 1')
+end
 
 --- Everything the editor under test holds that a secret must never reach:
 --- every buffer's lines (floating windows included), every extmark with its

@@ -35,6 +35,9 @@ endfunction
 function! Parrot(text) abort
   let path = tempname() . '.gguf'
   let bin = (empty($FLINT_BUILD) ? g:root . '/build' : $FLINT_BUILD) . '/tests/parrot'
+  if !executable(bin)
+    throw bin . ' missing (make test-c or make test builds it)'
+  endif
   let out = system(join(map([bin, '--vocab', g:root . '/models/flint-coder-moe.Q8_0.gguf', '--text', a:text,
         \ '--out', path], 'shellescape(v:val)')))
   if v:shell_error

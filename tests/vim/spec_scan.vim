@@ -5,8 +5,13 @@
 " split so that this file holds no complete credential
 let s:key = 'AKIA' . 'QW3RT8YU2IOP5ASD'
 let s:secret_line = 'aws_key = "' . s:key . '"'
-let s:secret_model = Parrot(s:secret_line)
-let s:inject_model = Parrot('cursor.execute("SELECT id FROM users WHERE name = " + who)')
+try
+  let s:secret_model = Parrot(s:secret_line)
+  let s:inject_model = Parrot('cursor.execute("SELECT id FROM users WHERE name = " + who)')
+catch
+  call Out('not ok - ' . g:tag . 'the parrot models: ' . v:exception)
+  cquit 1
+endtry
 
 " Everything a secret must never reach: the screen, the buffer, text
 " properties, messages, flint's log (with the server's stderr and log
