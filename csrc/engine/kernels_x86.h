@@ -412,9 +412,7 @@ static float dot_iq4_xs(int64_t n, const void *wv, const void *av) {
     return sum;
 }
 
-/* Float dot product and y += a·x, inlined where they are called per K/V row
- * in attention (a call per row and head costs more than the arithmetic at
- * head sizes of 64-128). */
+/* Float dot product and y += a·x (inlined into the attention below). */
 static inline __attribute__((always_inline)) float attn_dot(int64_t n, const float *a, const float *b) {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
     int64_t i = 0;
@@ -472,56 +470,10 @@ static float vdot_f32(int64_t n, const float *a, const float *b) { return attn_d
 
 static void vaxpy_f32(int64_t n, float a, const float *x, float *y) { attn_axpy(n, a, x, y); }
 
-#define ATTN_NAME vattn_any
+#define ATTN_NAME vattn_group
 #define DOT attn_dot
 #define AXPY attn_axpy
 #include "engine/kernels_attn.h"
-
-/* kernels_attn.h's computation for a head size HD known at compile time: the
- * weighted sum of V rows accumulates in registers, one head at a time, with
- * the same operations per element (so the same results) as vattn_any. */
-static inline __attribute__((always_inline)) void attn_fixed(const int HD, int group, int n_kv, const float *q,
-                                                            const float *K, const float *V, size_t kv_stride,
-                                                            float scale, float *scores, float *out) {
-    float mx[64], inv[64];
-    for (int h = 0; h < group; h++) mx[h] = -INFINITY;
-    for (int p = 0; p < n_kv; p++) {
-        const float *k = K + (size_t)p * kv_stride;
-        for (int h = 0; h < group; h++) {
-            float s = attn_dot(HD, q + (size_t)h * HD, k) * scale;
-            scores[(size_t)h * n_kv + p] = s;
-            if (s > mx[h]) mx[h] = s;
-        }
-    }
-    for (int h = 0; h < group; h++) {
-        float *sc = scores + (size_t)h * n_kv;
-        double sum = 0;
-        for (int p = 0; p < n_kv; p++) sum += (sc[p] = expf(sc[p] - mx[h]));
-        inv[h] = (float)(1.0 / sum);
-    }
-    for (int h = 0; h < group; h++) {
-        __m256 acc[HD / 8];
-        for (int i = 0; i < HD / 8; i++) acc[i] = _mm256_setzero_ps();
-        const float *sc = scores + (size_t)h * n_kv;
-        for (int p = 0; p < n_kv; p++) {
-            __m256 w = _mm256_set1_ps(sc[p] * inv[h]);
-            const float *v = V + (size_t)p * kv_stride;
-            for (int i = 0; i < HD / 8; i++) acc[i] = _mm256_fmadd_ps(w, _mm256_loadu_ps(v + 8 * i), acc[i]);
-        }
-        for (int i = 0; i < HD / 8; i++) _mm256_storeu_ps(out + (size_t)h * HD + 8 * i, acc[i]);
-    }
-}
-
-/* Grouped attention (kq_vec_ops.attn): fixed-size paths for the common head sizes. */
-static void vattn_group(int group, int hd, int n_kv, const float *q, const float *K, const float *V, size_t kv_stride,
-                        float scale, float *scores, float *out) {
-    if (hd == 64 && group <= 64)
-        attn_fixed(64, group, n_kv, q, K, V, kv_stride, scale, scores, out);
-    else if (hd == 128 && group <= 64)
-        attn_fixed(128, group, n_kv, q, K, V, kv_stride, scale, scores, out);
-    else
-        vattn_any(group, hd, n_kv, q, K, V, kv_stride, scale, scores, out);
-}
 
 typedef float (*dot_fn)(int64_t n, const void *w, const void *a);
 
