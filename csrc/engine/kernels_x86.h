@@ -412,27 +412,18 @@ static float dot_iq4_xs(int64_t n, const void *wv, const void *av) {
     return sum;
 }
 
-/* Float dot product and y += a·x (inlined into the attention below). */
-static inline __attribute__((always_inline)) float attn_dot(int64_t n, const float *a, const float *b) {
+static float dot_f32(int64_t n, const void *wv, const void *av) {
+    const float *w = wv, *a = av;
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(a + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(a + i + 8), s1);
     }
     float s = hsum_ps(_mm256_add_ps(s0, s1));
-    for (; i < n; i++) s += a[i] * b[i];
+    for (; i < n; i++) s += w[i] * a[i];
     return s;
 }
-
-static inline __attribute__((always_inline)) void attn_axpy(int64_t n, float a, const float *x, float *y) {
-    __m256 av = _mm256_set1_ps(a);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-    for (; i < n; i++) y[i] += a * x[i];
-}
-
-static float dot_f32(int64_t n, const void *wv, const void *av) { return attn_dot(n, wv, av); }
 
 static float dot_f16(int64_t n, const void *wv, const void *av) {
     const uint16_t *w = wv;
@@ -466,13 +457,31 @@ static float dot_bf16(int64_t n, const void *wv, const void *av) {
     return s;
 }
 
-static float vdot_f32(int64_t n, const float *a, const float *b) { return attn_dot(n, a, b); }
+/* Attention over the half-float KV cache: a · b and y += a·x with b, x halves. */
+static inline __attribute__((always_inline)) float kv_dot(int64_t n, const float *a, const uint16_t *b) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b + i))), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b + i + 8))), s1);
+    }
+    float s = hsum_ps(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) s += a[i] * h2f(b[i]);
+    return s;
+}
 
-static void vaxpy_f32(int64_t n, float a, const float *x, float *y) { attn_axpy(n, a, x, y); }
+static inline __attribute__((always_inline)) void kv_axpy(int64_t n, float a, const uint16_t *x, float *y) {
+    __m256 av = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))),
+                                                _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * h2f(x[i]);
+}
 
 #define ATTN_NAME vattn_group
-#define DOT attn_dot
-#define AXPY attn_axpy
+#define DOT kv_dot
+#define AXPY kv_axpy
 #include "engine/kernels_attn.h"
 
 typedef float (*dot_fn)(int64_t n, const void *w, const void *a);
