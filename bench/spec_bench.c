@@ -66,19 +66,6 @@ static uint32_t rnd(uint32_t n) {
     return (uint32_t)(rng % n);
 }
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    fclose(f);
-    if (b) { b[n] = 0; *len = (size_t)n; }
-    return b;
-}
-
 static int count_lines(const char *s, size_t n) {
     int c = 0;
     for (size_t i = 0; i < n; i++) c += s[i] == '\n';
@@ -350,7 +337,7 @@ int main(int argc, char **argv) {
     for (int i = 0, tries = 0; !rc && i < n_fim && tries < 50 * n_fim; tries++) {
         size_t n;
         const char *path = argv[8 + rnd((uint32_t)n_files)];
-        char *text = slurp(path, &n);
+        char *text = fl_read_file(path, &n);
         tok_ids prompt = {0};
         if (text && !fim_prompt(&b, text, n, 64, &prompt)) {
             rc = request(&b, &prompt, 64, fim);
@@ -369,7 +356,7 @@ int main(int argc, char **argv) {
     int max_gen[64], n_p = 0, n_ctx = 0;
     for (int f = 0; f < n_files && n_p < n_ref && n_p < 64; f++) {
         size_t n;
-        char *text = slurp(argv[8 + f], &n);
+        char *text = fl_read_file(argv[8 + f], &n);
         int code_tokens = 0, lines = text ? count_lines(text, n) : 0;
         if (lines >= 150 && lines <= 300 && !refactor_prompt(&b, argv[8 + f], text, n, &prompts[n_p], &code_tokens)) {
             max_gen[n_p] = code_tokens + 64;

@@ -14,19 +14,6 @@
 #include "common/common.h"
 #include "tokenizer/tokenizer.h"
 
-static char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)sz + 1);
-    if (b && fread(b, 1, (size_t)sz, f) != (size_t)sz) { free(b); b = NULL; }
-    fclose(f);
-    *n = (size_t)sz;
-    return b;
-}
-
 static double cpu_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -50,7 +37,7 @@ static int cmp_double(const void *a, const void *b) {
 int main(int argc, char **argv) {
     if (argc < 6) { fprintf(stderr, "usage: tokenizer_bench INPUT DESCRIPTION OUT.json REPEAT VOCAB...\n"); return 2; }
     size_t n;
-    char *text = slurp(argv[1], &n);
+    char *text = fl_read_file(argv[1], &n);
     if (!text) { fprintf(stderr, "cannot read %s\n", argv[1]); return 1; }
     int repeat = atoi(argv[4]);
     if (repeat < 1 || repeat > 100) repeat = 5;

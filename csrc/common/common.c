@@ -33,3 +33,25 @@ void *fl_calloc_array(size_t n, size_t size) {
     if (fl_mul_size(n, size, &total)) return NULL;
     return calloc(total ? n : 1, total ? size : 1);
 }
+
+char *fl_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0, k;
+    char *buf = malloc(cap + 1);
+    while (buf && (k = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += k;
+        if (n == cap) {
+            char *p = cap < SIZE_MAX / 4 ? realloc(buf, (cap *= 2) + 1) : NULL;
+            if (!p) { free(buf); buf = NULL; }
+            else buf = p;
+        }
+    }
+    if (buf && ferror(f)) { free(buf); buf = NULL; }
+    fclose(f);
+    if (buf) {
+        buf[n] = 0;
+        if (len) *len = n;
+    }
+    return buf;
+}

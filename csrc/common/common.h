@@ -23,6 +23,10 @@ double fl_now(void);
 
 /* malloc/calloc/realloc that return NULL on overflow of n*size (never abort). */
 void *fl_malloc_array(size_t n, size_t size);
+
+/* The whole file at path, malloc'd with a NUL after its bytes; *len (if not
+ * NULL) gets its size. NULL when it cannot be opened, read, or allocated. */
+char *fl_read_file(const char *path, size_t *len);
 void *fl_calloc_array(size_t n, size_t size);
 
 /* a * b and a + b without overflow: return 0 and write the result, or -1. */

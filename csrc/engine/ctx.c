@@ -57,12 +57,13 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
     char what[96];
     snprintf(what, sizeof what, "a KV cache of %d tokens", c->n_ctx);
     if (!fl_mul_size((size_t)hp->n_layer * (size_t)c->n_ctx, KVD, &kv_elems) &&
-        mem_check(kv_elems * 2 * sizeof(float), mem_available(), what, "lower the context size (n_ctx)", err, errlen))
+        mem_check(kv_elems * 2 * sizeof(uint16_t), mem_available(), what, "lower the context size (n_ctx)", err, errlen))
         goto fail;
     if (fl_mul_size((size_t)hp->n_layer * (size_t)c->n_ctx, KVD, &kv_elems) ||
-        alloc_f(&c->k_cache, kv_elems) || alloc_f(&c->v_cache, kv_elems)) {
+        !(c->k_cache = fl_calloc_array(kv_elems ? kv_elems : 1, sizeof(uint16_t))) ||
+        !(c->v_cache = fl_calloc_array(kv_elems ? kv_elems : 1, sizeof(uint16_t)))) {
         fl_seterr(err, errlen, "context: cannot allocate a KV cache of %d tokens (%.1f MiB)", c->n_ctx,
-                  2.0 * (double)hp->n_layer * c->n_ctx * (double)KVD * 4 / 1048576.0);
+                  2.0 * (double)hp->n_layer * c->n_ctx * (double)KVD * 2 / 1048576.0);
         goto fail;
     }
     c->tokens = fl_calloc_array((size_t)c->n_ctx, sizeof(int32_t));

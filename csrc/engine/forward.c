@@ -192,8 +192,8 @@ static void attn_worker(void *arg, int ith, int nth) {
     const eng_hparams *hp = &c->m->hp;
     const kq_vec_ops *vec = kq_vec();
     int hd = hp->head_dim, nkv = hp->n_head_kv, kvd = nkv * hd, group = hp->n_head / nkv;
-    const float *K = c->k_cache + (size_t)j->il * c->n_ctx * kvd;
-    const float *V = c->v_cache + (size_t)j->il * c->n_ctx * kvd;
+    const uint16_t *K = c->k_cache + (size_t)j->il * c->n_ctx * kvd;
+    const uint16_t *V = c->v_cache + (size_t)j->il * c->n_ctx * kvd;
     float *sc = c->scores + (size_t)ith * group * c->n_ctx;
     int lo, hi;
     pool_split(j->n_tok * nkv, ith, nth, &lo, &hi);
@@ -227,8 +227,11 @@ static void attention(eng_ctx *c, const eng_layer *ly, int il, int pos0, int n_t
         rope_apply(c, q, nh, t);
         rope_apply(c, k, nkv, t);
         size_t at = ((size_t)il * c->n_ctx + (size_t)(pos0 + t)) * kvd;
-        memcpy(c->k_cache + at, k, (size_t)kvd * sizeof(float));
-        memcpy(c->v_cache + at, c->v + (size_t)t * kvd, (size_t)kvd * sizeof(float));
+        const float *v = c->v + (size_t)t * kvd;
+        for (int i = 0; i < kvd; i++) {
+            c->k_cache[at + i] = fl_f32_to_f16(k[i]);
+            c->v_cache[at + i] = fl_f32_to_f16(v[i]);
+        }
     }
     attn_job j = {c, il, pos0, n_tok, hp->attention_scale > 0 ? hp->attention_scale : 1.f / sqrtf((float)hd)};
     run_sized(c, attn_worker, &j, (int64_t)n_tok * (pos0 + n_tok) * hp->n_head * hd * 2);

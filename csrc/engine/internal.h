@@ -47,7 +47,7 @@ struct eng_ctx {
     int len;                            /* tokens in the cache */
     int exact;                          /* batches use the single-token kernels (eng_ctx_set_exact) */
     int32_t *tokens;                    /* [n_ctx] */
-    float *k_cache, *v_cache;           /* [n_layer][n_ctx][n_kv*hd] */
+    uint16_t *k_cache, *v_cache;        /* [n_layer][n_ctx][n_kv*hd], IEEE half floats (as llama.cpp) */
     /* scratch, sized for n_batch tokens */
     float *x, *xn, *q, *k, *v, *att, *tmp;
     float *ff_a, *ff_b;                 /* [routed slots + n_batch][max ffn width] */

@@ -47,15 +47,14 @@ typedef struct kq_ops_s {
 #define KQ_BATCH_MIN 4
 #define KQ_ROW_GROUP 16
 
-/* Float vector primitives for attention and friends, dispatched like the matmuls. */
+/* Attention, dispatched like the matmuls. */
 typedef struct {
-    float (*dot)(int64_t n, const float *a, const float *b);
-    void (*axpy)(int64_t n, float a, const float *x, float *y); /* y += a·x */
     /* Attention of `group` query heads that share one KV head, over cached
      * positions [0, n_kv): out[h] = softmax_p(scale · q[h]·K[p]) · V[p].
      * q and out hold the group's heads back to back (hd floats each); K and V
-     * rows are kv_stride floats apart; scores is scratch of group × n_kv. */
-    void (*attn)(int group, int hd, int n_kv, const float *q, const float *K, const float *V, size_t kv_stride,
+     * are the cache's IEEE half floats, rows kv_stride elements apart; scores
+     * is scratch of group × n_kv. */
+    void (*attn)(int group, int hd, int n_kv, const float *q, const uint16_t *K, const uint16_t *V, size_t kv_stride,
                  float scale, float *scores, float *out);
 } kq_vec_ops;
 

@@ -9,7 +9,7 @@ static inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s) { return _mm25
 
 extern const kq_ops kq_avx512_batch_ops;
 
-const kq_vec_ops kq_avx512_vec = {vdot_f32, vaxpy_f32, vattn_group};
+const kq_vec_ops kq_avx512_vec = {vattn_group};
 
 const kq_ops kq_avx512_ops = {
     .name = "avx512",

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/common.h"
 #include "engine/kernels.h"
 #include "engine/qtypes.h"
 
@@ -32,16 +33,29 @@ static float dot_f32(int64_t n, const float *a, const float *b) {
     return (s0 + s1) + (s2 + s3);
 }
 
-static void axpy_f32(int64_t n, float a, const float *x, float *y) {
-    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+static float dot_f16kv(int64_t n, const float *a, const uint16_t *b) {
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * fl_f16_to_f32(b[i]);
+        s1 += a[i + 1] * fl_f16_to_f32(b[i + 1]);
+        s2 += a[i + 2] * fl_f16_to_f32(b[i + 2]);
+        s3 += a[i + 3] * fl_f16_to_f32(b[i + 3]);
+    }
+    for (; i < n; i++) s0 += a[i] * fl_f16_to_f32(b[i]);
+    return (s0 + s1) + (s2 + s3);
+}
+
+static void axpy_f16kv(int64_t n, float a, const uint16_t *x, float *y) {
+    for (int64_t i = 0; i < n; i++) y[i] += a * fl_f16_to_f32(x[i]);
 }
 
 #define ATTN_NAME attn_group
-#define DOT dot_f32
-#define AXPY axpy_f32
+#define DOT dot_f16kv
+#define AXPY axpy_f16kv
 #include "engine/kernels_attn.h"
 
-const kq_vec_ops kq_ref_vec = {dot_f32, axpy_f32, attn_group};
+const kq_vec_ops kq_ref_vec = {attn_group};
 
 static void ref_rows(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy,
                      int64_t r0, int64_t r1) {

@@ -412,29 +412,18 @@ static float dot_iq4_xs(int64_t n, const void *wv, const void *av) {
     return sum;
 }
 
-/* Float dot product and y += a·x, inlined where they are called per K/V row
- * in attention (a call per row and head costs more than the arithmetic at
- * head sizes of 64-128). */
-static inline __attribute__((always_inline)) float attn_dot(int64_t n, const float *a, const float *b) {
+static float dot_f32(int64_t n, const void *wv, const void *av) {
+    const float *w = wv, *a = av;
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(a + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(a + i + 8), s1);
     }
     float s = hsum_ps(_mm256_add_ps(s0, s1));
-    for (; i < n; i++) s += a[i] * b[i];
+    for (; i < n; i++) s += w[i] * a[i];
     return s;
 }
-
-static inline __attribute__((always_inline)) void attn_axpy(int64_t n, float a, const float *x, float *y) {
-    __m256 av = _mm256_set1_ps(a);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-    for (; i < n; i++) y[i] += a * x[i];
-}
-
-static float dot_f32(int64_t n, const void *wv, const void *av) { return attn_dot(n, wv, av); }
 
 static float dot_f16(int64_t n, const void *wv, const void *av) {
     const uint16_t *w = wv;
@@ -468,60 +457,32 @@ static float dot_bf16(int64_t n, const void *wv, const void *av) {
     return s;
 }
 
-static float vdot_f32(int64_t n, const float *a, const float *b) { return attn_dot(n, a, b); }
+/* Attention over the half-float KV cache: a · b and y += a·x with b, x halves. */
+static inline __attribute__((always_inline)) float kv_dot(int64_t n, const float *a, const uint16_t *b) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b + i))), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b + i + 8))), s1);
+    }
+    float s = hsum_ps(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) s += a[i] * h2f(b[i]);
+    return s;
+}
 
-static void vaxpy_f32(int64_t n, float a, const float *x, float *y) { attn_axpy(n, a, x, y); }
+static inline __attribute__((always_inline)) void kv_axpy(int64_t n, float a, const uint16_t *x, float *y) {
+    __m256 av = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))),
+                                                _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * h2f(x[i]);
+}
 
-#define ATTN_NAME vattn_any
-#define DOT attn_dot
-#define AXPY attn_axpy
+#define ATTN_NAME vattn_group
+#define DOT kv_dot
+#define AXPY kv_axpy
 #include "engine/kernels_attn.h"
-
-/* kernels_attn.h's computation for a head size HD known at compile time: the
- * weighted sum of V rows accumulates in registers, one head at a time, with
- * the same operations per element (so the same results) as vattn_any. */
-static inline __attribute__((always_inline)) void attn_fixed(const int HD, int group, int n_kv, const float *q,
-                                                            const float *K, const float *V, size_t kv_stride,
-                                                            float scale, float *scores, float *out) {
-    float mx[64], inv[64];
-    for (int h = 0; h < group; h++) mx[h] = -INFINITY;
-    for (int p = 0; p < n_kv; p++) {
-        const float *k = K + (size_t)p * kv_stride;
-        for (int h = 0; h < group; h++) {
-            float s = attn_dot(HD, q + (size_t)h * HD, k) * scale;
-            scores[(size_t)h * n_kv + p] = s;
-            if (s > mx[h]) mx[h] = s;
-        }
-    }
-    for (int h = 0; h < group; h++) {
-        float *sc = scores + (size_t)h * n_kv;
-        double sum = 0;
-        for (int p = 0; p < n_kv; p++) sum += (sc[p] = expf(sc[p] - mx[h]));
-        inv[h] = (float)(1.0 / sum);
-    }
-    for (int h = 0; h < group; h++) {
-        __m256 acc[HD / 8];
-        for (int i = 0; i < HD / 8; i++) acc[i] = _mm256_setzero_ps();
-        const float *sc = scores + (size_t)h * n_kv;
-        for (int p = 0; p < n_kv; p++) {
-            __m256 w = _mm256_set1_ps(sc[p] * inv[h]);
-            const float *v = V + (size_t)p * kv_stride;
-            for (int i = 0; i < HD / 8; i++) acc[i] = _mm256_fmadd_ps(w, _mm256_loadu_ps(v + 8 * i), acc[i]);
-        }
-        for (int i = 0; i < HD / 8; i++) _mm256_storeu_ps(out + (size_t)h * HD + 8 * i, acc[i]);
-    }
-}
-
-/* Grouped attention (kq_vec_ops.attn): fixed-size paths for the common head sizes. */
-static void vattn_group(int group, int hd, int n_kv, const float *q, const float *K, const float *V, size_t kv_stride,
-                        float scale, float *scores, float *out) {
-    if (hd == 64 && group <= 64)
-        attn_fixed(64, group, n_kv, q, K, V, kv_stride, scale, scores, out);
-    else if (hd == 128 && group <= 64)
-        attn_fixed(128, group, n_kv, q, K, V, kv_stride, scale, scores, out);
-    else
-        vattn_any(group, hd, n_kv, q, K, V, kv_stride, scale, scores, out);
-}
 
 typedef float (*dot_fn)(int64_t n, const void *w, const void *a);
 

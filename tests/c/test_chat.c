@@ -8,31 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/common.h"
 #include "chat/chat.h"
 #include "serve/internal.h"
 #include "tap.h"
 
 #define DIR "tests/fixtures/chat/"
-
-static char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *s = NULL;
-    size_t cap = 0, len = 0;
-    for (;;) {
-        if (len + 4096 > cap) {
-            char *p = realloc(s, cap = cap ? 2 * cap : 8192);
-            if (!p) break;
-            s = p;
-        }
-        size_t k = fread(s + len, 1, cap - len, f);
-        if (!k) break;
-        len += k;
-    }
-    fclose(f);
-    *n = len;
-    return s;
-}
 
 static chat_msg msg(chat_role r, const char *t) { return (chat_msg){r, t, strlen(t)}; }
 
@@ -47,7 +28,7 @@ static int check_fixture(chat_format f, const chat_msg *m, int n, const char *su
     char path[256];
     snprintf(path, sizeof path, DIR "%s%s.txt", chat_name(f), suffix);
     size_t wn;
-    char *want = slurp(path, &wn);
+    char *want = fl_read_file(path, &wn);
     chat_out o = {0};
     int rc = chat_render(f, m, n, 1, NULL, &o);
     int ok = want && !rc && o.n == wn && !memcmp(o.s, want, wn);

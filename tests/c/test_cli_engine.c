@@ -56,11 +56,11 @@ static void check_eval(json_t *e, const char *model, int batch) {
     int st;
     free(run(cmd, &st));
     size_t len = 0;
-    float *mine = (float *)read_file(out, &len);
+    float *mine = (float *)fl_read_file(out, &len);
     char rel[512];
     snprintf(rel, sizeof rel, "tests/fixtures/models/%s",
              json_string_value(json_object_get(json_object_get(json_object_get(ev, "logits"), "batch"), "file")));
-    float *ref = (float *)read_file(fixture_path(rel), NULL);
+    float *ref = (float *)fl_read_file(fixture_path(rel), NULL);
     char excluded[64] = {0};
     size_t i;
     json_t *v;

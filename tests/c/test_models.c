@@ -29,7 +29,7 @@ static float *read_logits(const char *file, size_t n) {
     char rel[512];
     snprintf(rel, sizeof rel, "tests/fixtures/models/%s", file);
     size_t len;
-    float *f = (float *)read_file(fixture_path(rel), &len);
+    float *f = (float *)fl_read_file(fixture_path(rel), &len);
     if (f && len != n * sizeof(float)) { free(f); return NULL; }
     return f;
 }

@@ -164,7 +164,7 @@ static void test_policy(void) {
  * overwritten by `repl` (same length); the bytes are kept in *buf. */
 static eng_model *patched(const char *find, const void *repl, size_t len, size_t skip, char **buf) {
     size_t n;
-    char err[FL_ERRLEN], *b = read_file(fixture_path(TINY), &n);
+    char err[FL_ERRLEN], *b = fl_read_file(fixture_path(TINY), &n);
     *buf = b;
     char *at = b ? memmem(b, n, find, strlen(find)) : NULL;
     if (!at) return NULL;

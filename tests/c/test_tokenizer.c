@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/common.h"
 #include "tap.h"
 #include "tokenizer/internal.h"
 #include "tokenizer/tokenizer.h"
@@ -18,21 +19,6 @@
 static const char *root(void) {
     const char *r = getenv("FLINT_ROOT");
     return r && *r ? r : ".";
-}
-
-static char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, len = 0, k;
-    char *buf = malloc(cap + 1);
-    while (buf && (k = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += k;
-        if (len == cap) buf = realloc(buf, (cap *= 2) + 1);
-    }
-    fclose(f);
-    if (buf) buf[len] = 0;
-    *n = len;
-    return buf;
 }
 
 static const char SEP[] = "\n__ggml_vocab_test__\n";
@@ -86,7 +72,7 @@ static void vocab_cases(const char *dir, const char *name) {
     char pin[600], pout[600];
     snprintf(pin, sizeof pin, "%s.inp", path);
     snprintf(pout, sizeof pout, "%s.out", path);
-    char *inp = slurp(pin, &ni), *out = slurp(pout, &no);
+    char *inp = fl_read_file(pin, &ni), *out = fl_read_file(pout, &no);
     if (!CHECK(inp && out, "%s: .inp and .out readable", name)) { free(inp); free(out); tok_free(v); return; }
     char *s[256];
     size_t len[256];
@@ -200,7 +186,7 @@ static void flint_coder(void) {
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         size_t n;
         snprintf(path, sizeof path, "%s/%s", root(), files[i]);
-        char *src = slurp(path, &n);
+        char *src = fl_read_file(path, &n);
         if (!CHECK(src != NULL, "read %s", files[i])) continue;
         tok_ids ids = {0}, ref = {0};
         tok_text txt = {0};

@@ -22,7 +22,12 @@ FILE_TYPE = {"F32": 0, "F16": 1, "Q4_0": 2, "Q8_0": 7}   # llama_ftype
 
 
 def load_checkpoint(path):
-    """Return the Model stored in a train.py checkpoint (eval mode)."""
+    """Return the Model stored in a train.py checkpoint (eval mode); a .gguf
+    path is read with gguf_model.load_gguf_model instead (re-exporting a
+    shipped Q8_0 file as Q8_0 gives the same tensor bytes)."""
+    if path.endswith(".gguf"):
+        from gguf_model import load_gguf_model
+        return load_gguf_model(path)[0]
     ck = torch.load(path, map_location="cpu")
     m = Model(Config(**ck["config"]))
     m.load_state_dict(ck["model"])

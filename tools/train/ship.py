@@ -8,6 +8,7 @@ Writes:
   model file (the vocab fixture is not a model file and is not listed)
 
 Usage: python3 tools/train/ship.py --moe CKPT --draft CKPT [--type Q8_0]
+(CKPT may also be a GGUF file, e.g. the shipped draft, to ship it unchanged.)
 """
 import argparse
 import hashlib
