@@ -32,12 +32,7 @@ function M.configure(cfg)
   H.cfg = cfg
 end
 
-local function plain(v)
-  if v == vim.NIL then
-    return nil
-  end
-  return v
-end
+local plain = rpc.plain
 
 local function tell(msg, level)
   vim.notify('flint: ' .. msg, level or vim.log.levels.WARN)

@@ -126,12 +126,15 @@ function M.allowlist(cfg)
   return vim.fn.expand(a)
 end
 
-local function plain(v)
+--- A decoded value with msgpack/JSON nil (vim.NIL) turned into Lua nil.
+function M.plain(v)
   if v == vim.NIL then
     return nil
   end
   return v
 end
+
+local plain = M.plain
 
 local function dispatch(msg)
   if type(msg) ~= 'table' then

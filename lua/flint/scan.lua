@@ -16,12 +16,7 @@ local H = {
   ns = nil,
 }
 
-local function plain(v)
-  if v == vim.NIL then
-    return nil
-  end
-  return v
-end
+local plain = rpc.plain
 
 --- Remember a finding of a suggestion (flint.suggest calls this for each).
 function M.note(f)

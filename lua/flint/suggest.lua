@@ -40,12 +40,7 @@ M.stats = {
   render_ms = {}, -- text-changing keystroke -> ghost text drawn
 }
 
-local function plain(v)
-  if v == vim.NIL then
-    return nil
-  end
-  return v
-end
+local plain = rpc.plain
 
 local function now_ms()
   return uv.hrtime() / 1e6
