@@ -8,7 +8,9 @@ FIM / plain / refactor data), runs
 (raw little-endian float32 [n_tokens x n_vocab]) and the PyTorch reference
 (gguf_model.py, float32, weights as stored in the file) on the same ids, and
 compares: max |flint - torch| over all positions must be <= --tol (1e-3 for
-F32 files); also reports RMS and arg-max agreement.
+F32 files); also reports RMS and arg-max agreement.  flint's KV cache holds
+keys and values as F16, so the reference rounds them to F16 too (--kv f16,
+the default; --kv f32 compares with the unrounded reference).
 
 Usage: python3 tools/train/check_roundtrip.py [MODEL.gguf ...] [--tol 1e-3]
 (default models: the F32 exports in tools/train/work/).  Exit 0 = pass.
@@ -23,6 +25,7 @@ import numpy as np
 import torch
 
 from gguf_model import load_gguf_model
+from model import Attention
 
 DEFAULT_MODELS = ("tools/train/work/flint-coder-moe.F32.gguf",
                   "tools/train/work/flint-coder-draft.F32.gguf")
@@ -73,7 +76,10 @@ def main():
     ap.add_argument("--n-tokens", type=int, default=256)
     ap.add_argument("--tol", type=float, default=1e-3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--kv", choices=("f16", "f32"), default="f16",
+                    help="round the reference's keys/values as flint's KV cache stores them")
     args = ap.parse_args()
+    Attention.kv_round = torch.float16 if args.kv == "f16" else None
     torch.set_num_threads(args.threads)
     ids = val_tokens(args.data, args.n_tokens)
     ok = True

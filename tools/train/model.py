@@ -78,7 +78,14 @@ def apply_rope(x, cos, sin):
 
 
 class Attention(nn.Module):
-    """Grouped-query attention with per-head q/k RMSNorm and NEOX RoPE."""
+    """Grouped-query attention with per-head q/k RMSNorm and NEOX RoPE.
+
+    kv_round: None, or a dtype (torch.float16) that keys and values are
+    rounded to after RoPE, as an inference engine's KV cache stores them
+    (flint's and llama.cpp's default cache is F16); set on the class by the
+    checks that compare with such an engine, never during training."""
+
+    kv_round = None
 
     def __init__(self, c):
         super().__init__()
@@ -102,6 +109,8 @@ class Attention(nn.Module):
         k = self.k_norm(self.k(x).view(B, T, c.n_head_kv, c.head_dim))
         v = self.v(x).view(B, T, c.n_head_kv, c.head_dim)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        if self.kv_round is not None:
+            k, v = k.to(self.kv_round).to(k.dtype), v.to(self.kv_round).to(v.dtype)
         if cache is not None:
             if "k" in cache:
                 k, v = torch.cat([cache["k"], k], 1), torch.cat([cache["v"], v], 1)
