@@ -223,14 +223,15 @@ function H.printable(t)
   return t:match('^[%w%p ]') ~= nil
 end
 
--- Prompts that give a visible suggestion from real models and the fixtures.
+-- Prompts that give a visible suggestion from real models and the fixtures
+-- (the default model's first; each miss costs a test the wait_suggestion timeout).
 H.prompts = {
-  { 'def fibonacci(n):', '    if n < 2:', '        return n', '    return ' },
   { 'import os', 'import sys', '', 'def main():', '    path = ' },
   { '#include <stdio.h>', '', 'int main(void) {', '    printf(' },
   { 'for i in range(10):', '    print(' },
   { 'local function add(a, b)', '  return ' },
   { 'class Stack:', '    def push(self, item):', '        self.' },
+  { 'def fibonacci(n):', '    if n < 2:', '        return n', '    return ' },
 }
 
 --- `s` as Neovim displays it from virtual column vcol: tabs as spaces,

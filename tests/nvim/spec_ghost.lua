@@ -21,9 +21,20 @@ test('typing produces ghost text (extmark shows the suggestion)', function(c)
   eq(c:lua("return require('flint.render').has_inline and 'inline' or 'overlay'"), g.mode, 'render mode by feature test')
 end)
 
+--- A prompt from H.prompts that gives this model a visible suggestion, with
+--- Insert mode left and the suggestion gone (so the next 'A' asks again).
+--- pred (optional) filters the suggestions as in Child:suggest_at.
+local function working_prompt(c, pred)
+  local t, i = c:suggest_at(H.prompts, nil, nil, pred)
+  truthy(t, 'a suggestion for one of the prompts')
+  c:input('<Esc>')
+  return H.prompts[i]
+end
+
 test('ghost text streams: chunks extend the shown text', function(c)
   c:wait_server()
-  c:set_lines(H.prompts[1], 4, #H.prompts[1][4])
+  local p = working_prompt(c)
+  c:set_lines(p, #p, #p[#p])
   -- record every drawn text length for this request
   c:lua([[
     _G.seen = {}
@@ -109,7 +120,9 @@ test('mid-line: a one-line suggestion, the rest of the line after it', function(
   if g.mode == 'inline' then
     eq(H.display(text, vcol, 8), g.first, 'inline: the suggestion; Neovim shifts the rest')
   else
-    eq(H.display(text .. after, vcol, 8), g.first, 'overlay: the suggestion and then the rest of the line')
+    -- the first screen row; what does not fit goes on the continuation rows
+    local want = vim.fn.strcharpart(H.display(text .. after, vcol, 8), 0, c:eval('winwidth(0)') - vcol)
+    eq(want, g.first, 'overlay: the suggestion and then the rest of the line')
   end
   c:input('<Tab>')
   eq(line:sub(1, cur[2]) .. text .. after, c:lines()[cur[1]], 'accepted: the rest of the line follows')
@@ -137,14 +150,20 @@ end)
 
 test('stale results are dropped (another buffer, a changed buffer)', function(c)
   c:wait_server()
-  c:set_lines(H.prompts[1], 4, #H.prompts[1][4])
+  local p = working_prompt(c)
+  c:set_lines(p, #p, #p[#p])
   local first = c:eval('bufnr("%")')
+  -- the server is stopped (SIGSTOP) while the request is out, so its chunks
+  -- can only arrive after the switch below, however fast the model is
+  local pid = c:lua("return require('flint.rpc').pid")
+  c:lua("vim.loop.kill(..., 'sigstop')", pid)
   c:input('A')
   c:wait(function(x)
-    return x:lua("return require('flint.suggest').state() ~= nil")
+    return x:lua("return require('flint.suggest').state() ~= nil and require('flint.suggest').state().id ~= nil")
   end, 3000)
   -- switch buffers while the request runs (still in Insert mode)
   c:lua([[vim.api.nvim_set_current_buf(vim.api.nvim_create_buf(true, false))]])
+  c:lua("vim.loop.kill(..., 'sigcont')", pid)
   c:wait(function(x)
     return x:stats().stale_chunks > 0
   end, 3000)
@@ -152,9 +171,9 @@ test('stale results are dropped (another buffer, a changed buffer)', function(c)
   eq({}, c:lua('return vim.api.nvim_buf_get_extmarks(..., require("flint.render").ns, 0, -1, {})', first), 'nothing drawn in the old buffer')
   -- a buffer changed behind flint's back: the suggestion is not used
   c:input('<Esc>')
-  c:set_lines(H.prompts[1], 4, #H.prompts[1][4])
+  c:set_lines(p, #p, #p[#p])
   c:input('A')
-  c:wait_suggestion()
+  truthy(c:wait_suggestion(), 'suggestion')
   c:lua([[vim.api.nvim_buf_set_lines(0, 0, 1, false, { '# changed' })]])
   eq(nil, c:visible(), 'a changed line count / text invalidates it')
 end)
