@@ -78,7 +78,7 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
         alloc_f(&c->q, B * QD) || alloc_f(&c->k, B * KVD) || alloc_f(&c->v, B * KVD) || alloc_f(&c->att, B * QD) ||
         alloc_f(&c->tmp, B * D) || alloc_f(&c->ff_a, slots * FF) || alloc_f(&c->ff_b, slots * FF) ||
         alloc_f(&c->router_logits, B * E) || alloc_f(&c->sel_w, B * K) || alloc_f(&c->grp_w, B * K) ||
-        alloc_f(&c->xg, B * K * D) || alloc_f(&c->yg, slots * D) || alloc_f(&c->scores, (size_t)nt * (hp->n_head / hp->n_head_kv) * c->n_ctx) ||
+        alloc_f(&c->xg, B * K * D) || alloc_f(&c->yg, slots * D) || alloc_f(&c->scores, (size_t)nt * eng_attn_rows(hp->n_head / hp->n_head_kv) * c->n_ctx) ||
         alloc_f(&c->rope_cos, B * (size_t)hp->n_rot / 2) || alloc_f(&c->rope_sin, B * (size_t)hp->n_rot / 2)) {
         fl_seterr(err, errlen, "context: out of memory for scratch buffers");
         goto fail;

@@ -185,22 +185,25 @@ typedef struct {
     float scale;
 } attn_job;
 
-/* Work unit: one token × one KV head (its group of query heads). */
+/* Work unit: a block of consecutive tokens × one KV head (its group of query
+ * heads). */
 static void attn_worker(void *arg, int ith, int nth) {
     attn_job *j = arg;
     eng_ctx *c = j->c;
     const eng_hparams *hp = &c->m->hp;
     const kq_vec_ops *vec = kq_vec();
     int hd = hp->head_dim, nkv = hp->n_head_kv, kvd = nkv * hd, group = hp->n_head / nkv;
+    int tb = eng_attn_block_tokens(group), nblk = (j->n_tok + tb - 1) / tb;
     const uint16_t *K = c->k_cache + (size_t)j->il * c->n_ctx * kvd;
     const uint16_t *V = c->v_cache + (size_t)j->il * c->n_ctx * kvd;
-    float *sc = c->scores + (size_t)ith * group * c->n_ctx;
+    float *sc = c->scores + (size_t)ith * eng_attn_rows(group) * c->n_ctx;
     int lo, hi;
-    pool_split(j->n_tok * nkv, ith, nth, &lo, &hi);
+    pool_split(nblk * nkv, ith, nth, &lo, &hi);
     for (int w = lo; w < hi; w++) {
-        int t = w / nkv, kvh = w % nkv, n_kv = j->pos0 + t + 1;
-        size_t qo = (size_t)t * hp->n_head * hd + (size_t)kvh * group * hd;
-        vec->attn(group, hd, n_kv, c->q + qo, K + kvh * hd, V + kvh * hd, (size_t)kvd, j->scale, sc, c->att + qo);
+        int t0 = w / nkv * tb, kvh = w % nkv, n = j->n_tok - t0 < tb ? j->n_tok - t0 : tb;
+        size_t qo = (size_t)t0 * hp->n_head * hd + (size_t)kvh * group * hd;
+        vec->attn(group, n, hd, j->pos0 + t0 + 1, c->q + qo, (size_t)hp->n_head * hd, K + kvh * hd, V + kvh * hd,
+                  (size_t)kvd, j->scale, sc, c->att + qo);
     }
 }
 

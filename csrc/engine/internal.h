@@ -57,10 +57,21 @@ struct eng_ctx {
     int32_t *grp_tok;                   /* [n_batch * n_expert_used] token index per routed slot */
     float *grp_w;
     float *xg, *yg;                     /* rows gathered by expert [slots][n_embd]; yg also the shared expert's */
-    float *scores;                      /* [n_threads][heads per KV head][n_ctx] attention scores */
+    float *scores;                      /* [n_threads][eng_attn_rows()][n_ctx] attention scores */
     void *act;                          /* prepared activations, [n_batch][max act bytes] */
     size_t act_cap;
     float *rope_cos, *rope_sin;         /* [n_batch][n_rot/2] for the current batch */
 };
+
+/* Query rows one attention call aims for (tokens × a KV head's group of
+ * heads): enough to reuse each K/V row, few enough for the kernel's registers
+ * and a small score scratch. */
+#define ENG_ATTN_ROWS 16
+
+/* Tokens per attention call for `group` query heads per KV head. */
+static inline int eng_attn_block_tokens(int group) { return group >= ENG_ATTN_ROWS ? 1 : ENG_ATTN_ROWS / group; }
+
+/* Query rows of one attention call: the score scratch per thread is this × n_ctx. */
+static inline int eng_attn_rows(int group) { return group * eng_attn_block_tokens(group); }
 
 #endif

@@ -47,15 +47,21 @@ typedef struct kq_ops_s {
 #define KQ_BATCH_MIN 4
 #define KQ_ROW_GROUP 16
 
+/* Most query rows (tokens × heads of a group) one attention call takes. */
+#define KQ_ATTN_ROWS_MAX 64
+
 /* Attention, dispatched like the matmuls. */
 typedef struct {
-    /* Attention of `group` query heads that share one KV head, over cached
-     * positions [0, n_kv): out[h] = softmax_p(scale · q[h]·K[p]) · V[p].
-     * q and out hold the group's heads back to back (hd floats each); K and V
-     * are the cache's IEEE half floats, rows kv_stride elements apart; scores
-     * is scratch of group × n_kv. */
-    void (*attn)(int group, int hd, int n_kv, const float *q, const uint16_t *K, const uint16_t *V, size_t kv_stride,
-                 float scale, float *scores, float *out);
+    /* Causal attention of n_tok consecutive tokens' query heads that share one
+     * KV head: head h of token t (h < group, t < n_tok) attends to the cached
+     * positions [0, n_kv0 + t): out = softmax_p(scale · q·K[p]) · V[p].
+     * Token t's heads lie back to back (hd floats each) at q + t·ldq, its
+     * output at out + t·ldq. K and V are the cache's IEEE half floats, rows
+     * kv_stride elements apart. scores is scratch of
+     * group·n_tok × (n_kv0 + n_tok − 1) floats. Requires n_kv0 ≥ 1 and
+     * group·n_tok ≤ KQ_ATTN_ROWS_MAX. */
+    void (*attn)(int group, int n_tok, int hd, int n_kv0, const float *q, size_t ldq, const uint16_t *K,
+                 const uint16_t *V, size_t kv_stride, float scale, float *scores, float *out);
 } kq_vec_ops;
 
 /* The active level's vector primitives. */

@@ -10,7 +10,7 @@ static inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s) {
 
 #include "engine/kernels_x86.h"
 
-const kq_vec_ops kq_avx2_vec = {vattn_group};
+const kq_vec_ops kq_avx2_vec = {vattn};
 
 const kq_ops kq_avx2_ops = {
     .name = "avx2",

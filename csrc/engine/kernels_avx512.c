@@ -6,10 +6,11 @@
 static inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s) { return _mm256_dpbusd_epi32(acc, u, s); }
 
 #include "engine/kernels_x86.h"
+#include "engine/kernels_attn_avx512.h"
 
 extern const kq_ops kq_avx512_batch_ops;
 
-const kq_vec_ops kq_avx512_vec = {vattn_group};
+const kq_vec_ops kq_avx512_vec = {vattn_avx512};
 
 const kq_ops kq_avx512_ops = {
     .name = "avx512",

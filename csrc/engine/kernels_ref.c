@@ -50,12 +50,12 @@ static void axpy_f16kv(int64_t n, float a, const uint16_t *x, float *y) {
     for (int64_t i = 0; i < n; i++) y[i] += a * fl_f16_to_f32(x[i]);
 }
 
-#define ATTN_NAME attn_group
+#define ATTN_NAME attn_ref
 #define DOT dot_f16kv
 #define AXPY axpy_f16kv
 #include "engine/kernels_attn.h"
 
-const kq_vec_ops kq_ref_vec = {attn_group};
+const kq_vec_ops kq_ref_vec = {attn_ref};
 
 static void ref_rows(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy,
                      int64_t r0, int64_t r1) {

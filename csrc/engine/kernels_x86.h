@@ -479,7 +479,7 @@ static inline __attribute__((always_inline)) void kv_axpy(int64_t n, float a, co
     for (; i < n; i++) y[i] += a * h2f(x[i]);
 }
 
-#define ATTN_NAME vattn_group
+#define ATTN_NAME vattn
 #define DOT kv_dot
 #define AXPY kv_axpy
 #include "engine/kernels_attn.h"

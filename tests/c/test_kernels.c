@@ -114,47 +114,59 @@ static void check_type(uint32_t t, int level, int use_batch) {
     free(wf);
 }
 
-/* Grouped attention of every kernel level over a half-float K/V cache against
- * an exact float64 softmax of the same (half-rounded) K and V, for several
- * head sizes, group sizes and lengths. */
+/* Causal attention of a block of tokens (kq_vec_ops.attn) at every kernel
+ * level against an exact float64 softmax of the same (half-rounded) K and V,
+ * for several head sizes, group sizes, block sizes and lengths. */
 static void check_attention(void) {
-    static const int hds[] = {32, 64, 80, 128}, groups[] = {1, 2, 4}, nkvs[] = {1, 7, 300};
+    static const int hds[] = {32, 64, 80, 128}, groups[] = {1, 2, 4, 8}, ntoks[] = {1, 3, 8}, nkv0s[] = {1, 7, 300};
     enum { KVH = 2 };
     for (size_t ih = 0; ih < 4; ih++)
-        for (size_t ig = 0; ig < 3; ig++)
-            for (size_t in = 0; in < 3; in++) {
-                int hd = hds[ih], group = groups[ig], n_kv = nkvs[in];
-                size_t stride = (size_t)KVH * hd;
-                float *q = malloc(sizeof(float) * group * hd), *sc = malloc(sizeof(float) * group * n_kv),
-                      *out = malloc(sizeof(float) * group * hd);
-                uint16_t *K = malloc(sizeof(uint16_t) * n_kv * stride), *V = malloc(sizeof(uint16_t) * n_kv * stride);
-                double *ref = calloc((size_t)group * hd, sizeof(double)), *e = malloc(sizeof(double) * n_kv);
-                for (int i = 0; i < group * hd; i++) q[i] = 2 * rndf();
-                for (size_t i = 0; i < n_kv * stride; i++) K[i] = fl_f32_to_f16(rndf()), V[i] = fl_f32_to_f16(rndf());
-                float scale = 1.f / sqrtf((float)hd);
-                /* the second KV head's columns (offset hd), as forward.c passes them */
-                for (int h = 0; h < group; h++) {
-                    double mx = -1e300, sum = 0;
-                    for (int p = 0; p < n_kv; p++) {
-                        double s = 0;
-                        for (int i = 0; i < hd; i++) s += (double)q[h * hd + i] * fl_f16_to_f32(K[p * stride + hd + i]);
-                        e[p] = s * scale;
-                        if (e[p] > mx) mx = e[p];
+        for (size_t ig = 0; ig < 4; ig++)
+            for (size_t it = 0; it < 3; it++)
+                for (size_t in = 0; in < 3; in++) {
+                    int hd = hds[ih], group = groups[ig], n_tok = ntoks[it], n_kv0 = nkv0s[in];
+                    int n_max = n_kv0 + n_tok - 1, rows = group * n_tok;
+                    size_t stride = (size_t)KVH * hd, ldq = (size_t)(group + 1) * hd; /* a gap between tokens */
+                    float *q = malloc(sizeof(float) * n_tok * ldq), *sc = malloc(sizeof(float) * rows * n_max),
+                          *out = malloc(sizeof(float) * n_tok * ldq);
+                    uint16_t *K = malloc(sizeof(uint16_t) * n_max * stride), *V = malloc(sizeof(uint16_t) * n_max * stride);
+                    double *ref = calloc((size_t)n_tok * ldq, sizeof(double)), *e = malloc(sizeof(double) * n_max);
+                    for (size_t i = 0; i < n_tok * ldq; i++) q[i] = 2 * rndf();
+                    for (size_t i = 0; i < n_max * stride; i++) K[i] = fl_f32_to_f16(rndf()), V[i] = fl_f32_to_f16(rndf());
+                    float scale = 1.f / sqrtf((float)hd);
+                    /* the second KV head's columns (offset hd), as forward.c passes them */
+                    for (int t = 0; t < n_tok; t++)
+                        for (int h = 0; h < group; h++) {
+                            const float *qr = q + t * ldq + h * hd;
+                            double *o = ref + t * ldq + h * hd, mx = -1e300, sum = 0;
+                            int len = n_kv0 + t;
+                            for (int p = 0; p < len; p++) {
+                                double s = 0;
+                                for (int i = 0; i < hd; i++) s += (double)qr[i] * fl_f16_to_f32(K[p * stride + hd + i]);
+                                e[p] = s * scale;
+                                if (e[p] > mx) mx = e[p];
+                            }
+                            for (int p = 0; p < len; p++) sum += (e[p] = exp(e[p] - mx));
+                            for (int p = 0; p < len; p++)
+                                for (int i = 0; i < hd; i++) o[i] += e[p] / sum * fl_f16_to_f32(V[p * stride + hd + i]);
+                        }
+                    for (int level = 0; level < KQ_NLEVELS; level++) {
+                        if (kq_set_level(level)) continue;
+                        for (size_t i = 0; i < n_tok * ldq; i++) out[i] = 12345.f; /* the gaps must stay */
+                        kq_vec()->attn(group, n_tok, hd, n_kv0, q, ldq, K + hd, V + hd, stride, scale, sc, out);
+                        double worst = 0;
+                        int gaps = 1;
+                        for (int t = 0; t < n_tok; t++) {
+                            for (int i = 0; i < group * hd; i++)
+                                worst = fmax(worst, fabs(out[t * ldq + i] - ref[t * ldq + i]));
+                            for (int i = group * hd; i < (int)ldq; i++) gaps &= out[t * ldq + i] == 12345.f;
+                        }
+                        CHECK(worst < 1e-5 && gaps,
+                              "%s attention, head size %d, group %d, %d token(s) from %d positions (max error %.2g)",
+                              kq_level_name(level), hd, group, n_tok, n_kv0, worst);
                     }
-                    for (int p = 0; p < n_kv; p++) sum += (e[p] = exp(e[p] - mx));
-                    for (int p = 0; p < n_kv; p++)
-                        for (int i = 0; i < hd; i++) ref[h * hd + i] += e[p] / sum * fl_f16_to_f32(V[p * stride + hd + i]);
+                    free(q), free(K), free(V), free(sc), free(out), free(ref), free(e);
                 }
-                for (int level = 0; level < KQ_NLEVELS; level++) {
-                    if (kq_set_level(level)) continue;
-                    kq_vec()->attn(group, hd, n_kv, q, K + hd, V + hd, stride, scale, sc, out);
-                    double worst = 0;
-                    for (int i = 0; i < group * hd; i++) worst = fmax(worst, fabs(out[i] - ref[i]));
-                    CHECK(worst < 1e-5, "%s attention, head size %d, group %d, %d positions (max error %.2g)",
-                          kq_level_name(level), hd, group, n_kv, worst);
-                }
-                free(q), free(K), free(V), free(sc), free(out), free(ref), free(e);
-            }
 }
 
 int main(void) {
