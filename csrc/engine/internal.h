@@ -66,7 +66,7 @@ struct eng_ctx {
 /* Query rows one attention call aims for (tokens × a KV head's group of
  * heads): enough to reuse each K/V row, few enough for the kernel's registers
  * and a small score scratch. */
-#define ENG_ATTN_ROWS 16
+#define ENG_ATTN_ROWS 32
 
 /* Tokens per attention call for `group` query heads per KV head. */
 static inline int eng_attn_block_tokens(int group) { return group >= ENG_ATTN_ROWS ? 1 : ENG_ATTN_ROWS / group; }
