@@ -9,8 +9,9 @@ static inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s) {
 }
 
 #include "engine/kernels_x86.h"
+#include "engine/kernels_attn_avx2.h"
 
-const kq_vec_ops kq_avx2_vec = {vattn};
+const kq_vec_ops kq_avx2_vec = {vattn_avx2};
 
 const kq_ops kq_avx2_ops = {
     .name = "avx2",
