@@ -36,6 +36,17 @@ typedef struct {
 /* Half to float with the F16C instruction (the portable fl_f16_to_f32 is far slower). */
 static inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 
+/* exp(x) for x ≤ 0 in the attention kernels (kernels_attn_avx2.h,
+ * kernels_attn_avx512.h): x clamped at EXP_X_MIN, n = round(x·log2 e),
+ * r = x − n·ln 2 (ln 2 split in two), exp(r) ≈ 1 + r + r²·P(r) with Cephes
+ * expf's polynomial P (highest power first), times 2^n; about 1 ulp. */
+#define EXP_X_MIN (-87.33654f)
+#define EXP_LOG2E 1.44269504088896341f
+#define EXP_LN2_HI 0.693359375f
+#define EXP_LN2_LO (-2.12194440e-4f)
+static const float exp_poly[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
+                                  4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
+
 static inline float hsum_ps(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
