@@ -127,7 +127,8 @@ local result = {
   bench = 'editor: keystroke -> ghost text drawn, inside Neovim',
   nvim = H.version,
   model = model or vim.NIL,
-  model_path = type(info.model) == 'table' and info.model.path or vim.NIL,
+  -- relative to the repository, so the result names no machine's folders
+  model_path = type(info.model) == 'table' and vim.fn.fnamemodify(vim.fn.resolve(info.model.path), ':p'):gsub('^' .. vim.pesc(vim.fn.fnamemodify(H.root, ':p')), '') or vim.NIL,
   file = 'tools/demo/demo.py',
   keystrokes = keys,
   drawn = #samples.all,
