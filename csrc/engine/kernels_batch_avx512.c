@@ -9,6 +9,8 @@
  * Σ (a+128)·w for 16 tokens at once. The +128 is taken out with the row's
  * precomputed c = 128·s·Σw. Per block and token:
  *     y += d_a · (s·dot − c − m·Σa)
+ * Q4_K and Q5_K take their own path (kernels_batch_k45.h: unsigned weights,
+ * integer sub-block scales, float work once per super-block of 256).
  * Unpacked rows live in a per-thread scratch for the duration of the call;
  * the model's weights stay in its mapping (no second copy).
  */
@@ -111,52 +113,15 @@ static inline void up_iq4_xs_blk(const uint8_t *row, int64_t b, wblk *o) {
     o->m[0] = o->m[1] = 0;
 }
 
-/* Store 32 weight bytes q (unsigned values if `is_unsigned`, else signed) and
- * set c = 128·s·Σw per half from them. */
-static inline void put_w(wblk *o, __m256i q, int is_unsigned) {
+/* Store 32 signed weight bytes q and set c = 128·s·Σw per half from them. */
+static inline void put_w(wblk *o, __m256i q) {
     _mm256_storeu_si256((__m256i *)o->w, q);
-    __m256i u = is_unsigned ? q : _mm256_xor_si256(q, _mm256_set1_epi8((char)0x80));
+    __m256i u = _mm256_xor_si256(q, _mm256_set1_epi8((char)0x80));
     __m256i sad = _mm256_sad_epu8(u, _mm256_setzero_si256()); /* 4 sums of 8 bytes */
     int64_t g[4];
     _mm256_storeu_si256((__m256i *)g, sad);
-    int bias = is_unsigned ? 0 : 16 * 128;
-    o->c[0] = 128.f * o->s[0] * (float)(g[0] + g[1] - bias);
-    o->c[1] = 128.f * o->s[1] * (float)(g[2] + g[3] - bias);
-}
-
-/* Q4_K / Q5_K rows a super-block (8 blocks) at a time: scales decoded once. */
-static inline void up_k45_row(const uint8_t *qs, const uint8_t *qh, const uint8_t *scales, uint16_t dh, uint16_t dminh,
-                              wblk *o) {
-    uint32_t u[4];
-    qt_k4_scales(scales, u);
-    const uint8_t *sc = (const uint8_t *)u, *mn = sc + 8;
-    float d = h2f(dh), dmin = h2f(dminh);
-    const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
-    __m256i hb = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
-    for (int j = 0; j < 4; j++) {
-        __m256i b = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
-        __m256i lo = _mm256_and_si256(b, m4), hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), m4);
-        if (qh) {
-            lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j), one), 4));
-            hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j + 1), one), 4));
-        }
-        for (int h = 0; h < 2; h++) {
-            wblk *ob = &o[2 * j + h];
-            ob->s[0] = ob->s[1] = d * sc[2 * j + h];
-            ob->m[0] = ob->m[1] = dmin * mn[2 * j + h];
-            put_w(ob, h ? hi : lo, 1);
-        }
-    }
-}
-
-static void up_q4_k_row(const uint8_t *row, int64_t nb, wblk *o) {
-    const blk_q4_k *x = (const blk_q4_k *)row;
-    for (int64_t i = 0; i < nb / 8; i++) up_k45_row(x[i].qs, NULL, x[i].scales, x[i].d, x[i].dmin, o + 8 * i);
-}
-
-static void up_q5_k_row(const uint8_t *row, int64_t nb, wblk *o) {
-    const blk_q5_k *x = (const blk_q5_k *)row;
-    for (int64_t i = 0; i < nb / 8; i++) up_k45_row(x[i].qs, x[i].qh, x[i].scales, x[i].d, x[i].dmin, o + 8 * i);
+    o->c[0] = 128.f * o->s[0] * (float)(g[0] + g[1] - 16 * 128);
+    o->c[1] = 128.f * o->s[1] * (float)(g[2] + g[3] - 16 * 128);
 }
 
 /* Whole-row unpackers of the other types: the per-block functions in one
@@ -165,7 +130,7 @@ static void up_q5_k_row(const uint8_t *row, int64_t nb, wblk *o) {
     static void name(const uint8_t *row, int64_t nb, wblk *o) { \
         for (int64_t b = 0; b < nb; b++) { \
             name##_blk(row, b, &o[b]); \
-            put_w(&o[b], _mm256_loadu_si256((const __m256i *)o[b].w), 0); \
+            put_w(&o[b], _mm256_loadu_si256((const __m256i *)o[b].w)); \
         } \
     }
 ROW_UNPACKER(up_q8_0)
@@ -183,19 +148,27 @@ static unpack_fn unpacker(uint32_t wt) {
     case QT_Q4_1: return up_q4_1;
     case QT_Q5_0: return up_q5_0;
     case QT_Q5_1: return up_q5_1;
-    case QT_Q4_K: return up_q4_k_row;
-    case QT_Q5_K: return up_q5_k_row;
     case QT_Q6_K: return up_q6_k;
     case QT_IQ4_XS: return up_iq4_xs;
     }
     return NULL;
 }
 
-static int b_supports(uint32_t wt) { return unpacker(wt) != NULL; }
+#include "engine/kernels_batch_k45.h"
 
-static size_t b_act_bytes(uint32_t wt, int64_t n) { return (size_t)(n / 32) * sizeof(act_b32); }
+static int is_k45(uint32_t wt) { return wt == QT_Q4_K || wt == QT_Q5_K; }
+
+static int b_supports(uint32_t wt) { return is_k45(wt) || unpacker(wt) != NULL; }
+
+static size_t b_act_bytes(uint32_t wt, int64_t n) {
+    return is_k45(wt) ? (size_t)(n / QK_K) * sizeof(act_k) : (size_t)(n / 32) * sizeof(act_b32);
+}
 
 static void b_prepare(uint32_t wt, const float *x, void *dst, int64_t n) {
+    if (is_k45(wt)) {
+        k45_prepare(x, dst, n);
+        return;
+    }
     act_b32 *y = dst;
     for (int64_t i = 0; i < n / 32; i++, x += 32) {
         __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
@@ -286,6 +259,10 @@ static void tile(const wblk *const *wr, const ablk *a, int64_t nb, __m512 out[RR
 
 static void b_rows(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy, int64_t r0,
                    int64_t r1) {
+    if (is_k45(w->type)) {
+        k45_rows(w, act, act_stride, n_tok, y, ldy, r0, r1);
+        return;
+    }
     unpack_fn up = unpacker(w->type);
     int64_t nb = w->n_in / 32;
     int ng = (n_tok + TG - 1) / TG;

@@ -1,0 +1,197 @@
+/* kernels_batch_k45.h — the prompt-processing kernel for Q4_K and Q5_K
+ * weights (included by kernels_batch_avx512.c after its helpers).
+ *
+ * A K-quant weight is d·sc_j·u − dmin·mn_j, with u an unsigned 4- or 5-bit
+ * value and 6-bit integer scale sc_j and min mn_j per sub-block j of 32 in a
+ * super-block of 256. The activations are quantized per super-block (one d_a
+ * per 256, as the single-token kernels do), so everything but the last step
+ * stays integer:
+ *     Σ w·a = d_a · (d · Σ_j sc_j · Σ u·q  −  dmin · Σ_j mn_j · Σ q_j)
+ * Unsigned weights (broadcast) meet signed activations (16 tokens in a
+ * vector) in vpdpbusd directly; sc_j multiplies each sub-block's integer dot
+ * (vpmulld), the mins meet the activation sums in vpdpwssd, and the float
+ * work is done once per super-block instead of once per block of 32. */
+
+/* One token's activations, one super-block. */
+typedef struct {
+    float d;
+    int16_t sum[8]; /* Σ q per sub-block of 32 */
+    int8_t qs[QK_K];
+} act_k;
+
+/* 16 tokens, one super-block (64-byte aligned: loaded as vectors). */
+typedef struct {
+    int8_t q[8][8][4 * TG]; /* [j][g][token*4 + k] = q[token][32j + 4g + k] */
+    int16_t sum[4][2 * TG]; /* [p][token*2 + h] = Σ q of sub-block 2p + h */
+    float d[TG];
+} ablk_k;
+
+/* One row, one super-block, unpacked. */
+typedef struct {
+    uint8_t u[QK_K];
+    int32_t sc[8];
+    int16_t mn[8]; /* pairs (mn[2p], mn[2p+1]) broadcast as one 32-bit lane */
+    float d, dmin;
+} wblk_k;
+
+static void k45_prepare(const float *x, void *dst, int64_t n) {
+    act_k *y = dst;
+    for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+        __m512 m = _mm512_setzero_ps();
+        for (int k = 0; k < QK_K; k += 16) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + k)));
+        float amax = _mm512_reduce_max_ps(m), id = amax > 0 ? 127.f / amax : 0.f;
+        y[i].d = amax / 127.f;
+        for (int j = 0; j < 8; j++) {
+            __m512i i0 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + 32 * j), _mm512_set1_ps(id)));
+            __m512i i1 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + 32 * j + 16), _mm512_set1_ps(id)));
+            y[i].sum[j] = (int16_t)_mm512_reduce_add_epi32(_mm512_add_epi32(i0, i1));
+            _mm_storeu_si128((__m128i *)(y[i].qs + 32 * j), _mm512_cvtsepi32_epi8(i0));
+            _mm_storeu_si128((__m128i *)(y[i].qs + 32 * j + 16), _mm512_cvtsepi32_epi8(i1));
+        }
+    }
+}
+
+/* Tokens [t0, t0+nt) (nt <= 16; missing tokens are zero) into nsb super-blocks. */
+static void k45_gather(const void *act, size_t stride, int t0, int nt, int64_t nsb, ablk_k *o) {
+    memset(o, 0, (size_t)nsb * sizeof *o);
+    for (int t = 0; t < nt; t++) {
+        const act_k *a = (const act_k *)((const uint8_t *)act + (size_t)(t0 + t) * stride);
+        for (int64_t s = 0; s < nsb; s++) {
+            ablk_k *ob = &o[s];
+            for (int j = 0; j < 8; j++)
+                for (int g = 0; g < 8; g++) memcpy(&ob->q[j][g][4 * t], a[s].qs + 32 * j + 4 * g, 4);
+            for (int p = 0; p < 4; p++) {
+                ob->sum[p][2 * t] = a[s].sum[2 * p];
+                ob->sum[p][2 * t + 1] = a[s].sum[2 * p + 1];
+            }
+            ob->d[t] = a[s].d;
+        }
+    }
+}
+
+/* One super-block of a Q4_K (qh NULL) or Q5_K row. */
+static inline void k45_unpack_sb(const uint8_t *qs, const uint8_t *qh, const uint8_t *scales, uint16_t dh,
+                                 uint16_t dminh, wblk_k *o) {
+    uint32_t s[4];
+    qt_k4_scales(scales, s);
+    const uint8_t *sc = (const uint8_t *)s, *mn = sc + 8;
+    const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+    __m256i hb = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
+    for (int j = 0; j < 4; j++) {
+        __m256i b = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
+        __m256i lo = _mm256_and_si256(b, m4), hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), m4);
+        if (qh) {
+            lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j), one), 4));
+            hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j + 1), one), 4));
+        }
+        _mm256_storeu_si256((__m256i *)(o->u + 64 * j), lo);
+        _mm256_storeu_si256((__m256i *)(o->u + 64 * j + 32), hi);
+    }
+    for (int j = 0; j < 8; j++) o->sc[j] = sc[j], o->mn[j] = mn[j];
+    o->d = h2f(dh);
+    o->dmin = h2f(dminh);
+}
+
+static void k45_unpack_row(const kq_mat *w, int64_t r, int64_t nsb, wblk_k *o) {
+    const uint8_t *row = w->data + (size_t)r * w->row_bytes;
+    for (int64_t i = 0; i < nsb; i++) {
+        if (w->type == QT_Q4_K) {
+            const blk_q4_k *x = (const blk_q4_k *)row + i;
+            k45_unpack_sb(x->qs, NULL, x->scales, x->d, x->dmin, &o[i]);
+        } else {
+            const blk_q5_k *x = (const blk_q5_k *)row + i;
+            k45_unpack_sb(x->qs, x->qh, x->scales, x->d, x->dmin, &o[i]);
+        }
+    }
+}
+
+static inline __m512i bcast4u(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+/* One row's integer dot with one sub-block: two chains of four vpdpbusd. */
+#define K45_DOT(l, h, wr, j, g, lo, hi)                                      \
+    l = _mm512_dpbusd_epi32(l, bcast4u((wr)->u + 32 * (j) + 4 * (g)), lo);  \
+    h = _mm512_dpbusd_epi32(h, bcast4u((wr)->u + 32 * (j) + 16 + 4 * (g)), hi)
+
+/* RR = 4 rows × 16 tokens over nsb super-blocks into out[0..3]. */
+static void k45_tile(const wblk_k *const *wr, const ablk_k *a, int64_t nsb, __m512 out[RR]) {
+    __m512 f0 = _mm512_setzero_ps(), f1 = f0, f2 = f0, f3 = f0;
+    for (int64_t s = 0; s < nsb; s++) {
+        const ablk_k *ab = &a[s];
+        const wblk_k *w0 = &wr[0][s], *w1 = &wr[1][s], *w2 = &wr[2][s], *w3 = &wr[3][s];
+        __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0, m0 = s0, m1 = s0, m2 = s0, m3 = s0;
+        for (int j = 0; j < 8; j++) {
+            __m512i l0 = _mm512_setzero_si512(), l1 = l0, l2 = l0, l3 = l0, h0 = l0, h1 = l0, h2 = l0, h3 = l0;
+#pragma GCC unroll 4
+            for (int g = 0; g < 4; g++) {
+                __m512i lo = _mm512_load_si512((const void *)ab->q[j][g]);
+                __m512i hi = _mm512_load_si512((const void *)ab->q[j][g + 4]);
+                K45_DOT(l0, h0, w0, j, g, lo, hi);
+                K45_DOT(l1, h1, w1, j, g, lo, hi);
+                K45_DOT(l2, h2, w2, j, g, lo, hi);
+                K45_DOT(l3, h3, w3, j, g, lo, hi);
+            }
+            s0 = _mm512_add_epi32(s0, _mm512_mullo_epi32(_mm512_add_epi32(l0, h0), _mm512_set1_epi32(w0->sc[j])));
+            s1 = _mm512_add_epi32(s1, _mm512_mullo_epi32(_mm512_add_epi32(l1, h1), _mm512_set1_epi32(w1->sc[j])));
+            s2 = _mm512_add_epi32(s2, _mm512_mullo_epi32(_mm512_add_epi32(l2, h2), _mm512_set1_epi32(w2->sc[j])));
+            s3 = _mm512_add_epi32(s3, _mm512_mullo_epi32(_mm512_add_epi32(l3, h3), _mm512_set1_epi32(w3->sc[j])));
+        }
+        for (int p = 0; p < 4; p++) {
+            __m512i as = _mm512_load_si512((const void *)ab->sum[p]);
+            m0 = _mm512_dpwssd_epi32(m0, as, bcast4u((const uint8_t *)(w0->mn + 2 * p)));
+            m1 = _mm512_dpwssd_epi32(m1, as, bcast4u((const uint8_t *)(w1->mn + 2 * p)));
+            m2 = _mm512_dpwssd_epi32(m2, as, bcast4u((const uint8_t *)(w2->mn + 2 * p)));
+            m3 = _mm512_dpwssd_epi32(m3, as, bcast4u((const uint8_t *)(w3->mn + 2 * p)));
+        }
+        __m512 da = _mm512_load_ps(ab->d);
+#define K45_END(f, si, mi, w)                                                                                  \
+    f = _mm512_fmadd_ps(da,                                                                                   \
+                        _mm512_fmsub_ps(_mm512_cvtepi32_ps(si), _mm512_set1_ps((w)->d),                       \
+                                        _mm512_mul_ps(_mm512_cvtepi32_ps(mi), _mm512_set1_ps((w)->dmin))), \
+                        f)
+        K45_END(f0, s0, m0, w0);
+        K45_END(f1, s1, m1, w1);
+        K45_END(f2, s2, m2, w2);
+        K45_END(f3, s3, m3, w3);
+#undef K45_END
+    }
+    out[0] = f0, out[1] = f1, out[2] = f2, out[3] = f3;
+}
+#undef K45_DOT
+
+static void k45_rows(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy, int64_t r0,
+                     int64_t r1) {
+    int64_t nsb = w->n_in / QK_K;
+    int ng = (n_tok + TG - 1) / TG;
+    ablk_k *A = kq_scratch(KQ_SCRATCH_BATCH_ACT, (size_t)ng * nsb * sizeof(ablk_k));
+    wblk_k *W = kq_scratch(KQ_SCRATCH_BATCH_W, (size_t)WT * nsb * sizeof(wblk_k));
+    if (!A || !W) return;
+    for (int g = 0; g < ng; g++)
+        k45_gather(act, act_stride, g * TG, n_tok - g * TG < TG ? n_tok - g * TG : TG, nsb, A + (size_t)g * nsb);
+    __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                     _mm512_set1_epi32(ldy));
+    for (int64_t rt = r0; rt < r1; rt += WT) {
+        int nr = r1 - rt < WT ? (int)(r1 - rt) : WT;
+        for (int r = 0; r < nr; r++) k45_unpack_row(w, rt + r, nsb, W + (size_t)r * nsb);
+        /* the next tile's rows stream in from memory while this one computes */
+        const uint8_t *next = w->data + (size_t)(rt + nr) * w->row_bytes;
+        size_t ahead = (size_t)(r1 - rt - nr < WT ? r1 - rt - nr : WT) * w->row_bytes;
+        for (size_t off = 0; off < ahead; off += 64) _mm_prefetch((const char *)next + off, _MM_HINT_T1);
+        for (int g = 0; g < ng; g++) {
+            int nt = n_tok - g * TG < TG ? n_tok - g * TG : TG;
+            __mmask16 tmask = (__mmask16)((1u << nt) - 1);
+            for (int r = 0; r < nr; r += RR) {
+                const wblk_k *wr[RR];
+                int real = nr - r < RR ? nr - r : RR;
+                for (int k = 0; k < RR; k++) wr[k] = W + (size_t)(r + (k < real ? k : 0)) * nsb;
+                __m512 out[RR];
+                k45_tile(wr, A + (size_t)g * nsb, nsb, out);
+                for (int k = 0; k < real; k++)
+                    _mm512_mask_i32scatter_ps(y + (size_t)g * TG * ldy + rt + r + k, tmask, idx, out[k], 4);
+            }
+        }
+    }
+}
