@@ -10,7 +10,9 @@
  * precomputed c = 128·s·Σw. Per block and token:
  *     y += d_a · (s·dot − c − m·Σa)
  * Q4_K and Q5_K take their own path (kernels_batch_k45.h: unsigned weights,
- * integer sub-block scales, float work once per super-block of 256).
+ * integer sub-block scales, float work once per super-block of 256), and so
+ * does Q8_0 (kernels_batch_q8.h: unsigned weights, the +128 taken out of the
+ * activations' sums).
  * Unpacked rows live in a per-thread scratch for the duration of the call;
  * the model's weights stay in its mapping (no second copy).
  */
@@ -50,13 +52,6 @@ typedef struct {
 typedef void (*unpack_fn)(const uint8_t *row, int64_t nb, wblk *o);
 
 static inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
-
-static inline void up_q8_0_blk(const uint8_t *row, int64_t b, wblk *o) {
-    const blk_q8_0 *x = (const blk_q8_0 *)row + b;
-    _mm256_storeu_si256((__m256i *)o->w, _mm256_loadu_si256((const __m256i *)x->qs));
-    o->s[0] = o->s[1] = h2f(x->d);
-    o->m[0] = o->m[1] = 0;
-}
 
 static inline void up_q4_0_blk(const uint8_t *row, int64_t b, wblk *o) {
     const blk_q4_0 *x = (const blk_q4_0 *)row + b;
@@ -133,7 +128,6 @@ static inline void put_w(wblk *o, __m256i q) {
             put_w(&o[b], _mm256_loadu_si256((const __m256i *)o[b].w)); \
         } \
     }
-ROW_UNPACKER(up_q8_0)
 ROW_UNPACKER(up_q4_0)
 ROW_UNPACKER(up_q4_1)
 ROW_UNPACKER(up_q5_0)
@@ -143,7 +137,6 @@ ROW_UNPACKER(up_iq4_xs)
 
 static unpack_fn unpacker(uint32_t wt) {
     switch (wt) {
-    case QT_Q8_0: return up_q8_0;
     case QT_Q4_0: return up_q4_0;
     case QT_Q4_1: return up_q4_1;
     case QT_Q5_0: return up_q5_0;
@@ -154,11 +147,25 @@ static unpack_fn unpacker(uint32_t wt) {
     return NULL;
 }
 
+static inline __m512i bcast4u(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+/* Asks for rows [r, r + n) of w to be brought into cache: the next row tile
+ * streams in from memory while the current one computes. */
+static inline void prefetch_rows(const kq_mat *w, int64_t r, int64_t n) {
+    const char *p = (const char *)w->data + (size_t)r * w->row_bytes;
+    for (size_t off = 0; off < (size_t)n * w->row_bytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T1);
+}
+
 #include "engine/kernels_batch_k45.h"
+#include "engine/kernels_batch_q8.h"
 
 static int is_k45(uint32_t wt) { return wt == QT_Q4_K || wt == QT_Q5_K; }
 
-static int b_supports(uint32_t wt) { return is_k45(wt) || unpacker(wt) != NULL; }
+static int b_supports(uint32_t wt) { return is_k45(wt) || wt == QT_Q8_0 || unpacker(wt) != NULL; }
 
 static size_t b_act_bytes(uint32_t wt, int64_t n) {
     return is_k45(wt) ? (size_t)(n / QK_K) * sizeof(act_k) : (size_t)(n / 32) * sizeof(act_b32);
@@ -261,6 +268,10 @@ static void b_rows(const kq_mat *w, const void *act, size_t act_stride, int n_to
                    int64_t r1) {
     if (is_k45(w->type)) {
         k45_rows(w, act, act_stride, n_tok, y, ldy, r0, r1);
+        return;
+    }
+    if (w->type == QT_Q8_0) {
+        q8_rows(w, act, act_stride, n_tok, y, ldy, r0, r1);
         return;
     }
     unpack_fn up = unpacker(w->type);

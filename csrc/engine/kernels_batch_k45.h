@@ -105,12 +105,6 @@ static void k45_unpack_row(const kq_mat *w, int64_t r, int64_t nsb, wblk_k *o) {
     }
 }
 
-static inline __m512i bcast4u(const uint8_t *p) {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
-}
-
 /* One row's integer dot with one sub-block: two chains of four vpdpbusd. */
 #define K45_DOT(l, h, wr, j, g, lo, hi)                                      \
     l = _mm512_dpbusd_epi32(l, bcast4u((wr)->u + 32 * (j) + 4 * (g)), lo);  \
@@ -176,10 +170,7 @@ static void k45_rows(const kq_mat *w, const void *act, size_t act_stride, int n_
     for (int64_t rt = r0; rt < r1; rt += WT) {
         int nr = r1 - rt < WT ? (int)(r1 - rt) : WT;
         for (int r = 0; r < nr; r++) k45_unpack_row(w, rt + r, nsb, W + (size_t)r * nsb);
-        /* the next tile's rows stream in from memory while this one computes */
-        const uint8_t *next = w->data + (size_t)(rt + nr) * w->row_bytes;
-        size_t ahead = (size_t)(r1 - rt - nr < WT ? r1 - rt - nr : WT) * w->row_bytes;
-        for (size_t off = 0; off < ahead; off += 64) _mm_prefetch((const char *)next + off, _MM_HINT_T1);
+        prefetch_rows(w, rt + nr, r1 - rt - nr < WT ? r1 - rt - nr : WT);
         for (int g = 0; g < ng; g++) {
             int nt = n_tok - g * TG < TG ? n_tok - g * TG : TG;
             __mmask16 tmask = (__mmask16)((1u << nt) - 1);
