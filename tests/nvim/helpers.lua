@@ -217,6 +217,21 @@ function Child:suggest_at(prompts, typed, timeout, pred)
   return nil
 end
 
+--- A predicate for suggest_at: every line of the suggestion fits in `width`
+--- display cells from column `col0` (first line) or 0 (the others), so each
+--- further line is one virt_line (wider ones are split at the window width:
+--- spec_render.lua covers that).
+function H.fits(width, col0)
+  return function(t)
+    for i, l in ipairs(vim.split(t, '\n', true)) do
+      if vim.fn.strdisplaywidth(l) + (i == 1 and col0 or 0) >= width then
+        return false
+      end
+    end
+    return true
+  end
+end
+
 --- A suggestion that starts with a printable ASCII character (so a test can
 --- type it).
 function H.printable(t)

@@ -54,7 +54,7 @@ end)
 
 test('what is inserted equals what was drawn (tabs expanded, every line)', function(c)
   c:wait_server()
-  local text = truthy(c:suggest_at(H.prompts), 'suggestion')
+  local text = truthy(c:suggest_at(H.prompts, nil, nil, H.fits(c:eval('&columns') - 8, 20)), 'suggestion')
   local g = c:ghost()
   local ts = c:eval('&tabstop')
   local row = c:cursor()[1]

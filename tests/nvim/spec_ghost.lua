@@ -4,7 +4,8 @@ local test, eq, truthy = H.test, H.eq, H.truthy
 
 test('typing produces ghost text (extmark shows the suggestion)', function(c)
   truthy(c:wait_server(), 'server initialized')
-  local text = truthy(c:suggest_at(H.prompts), 'a suggestion for one of the prompts')
+  local text = truthy(c:suggest_at(H.prompts, nil, nil, H.fits(c:eval('&columns') - 8, 20)),
+    'a suggestion for one of the prompts')
   local g = truthy(c:ghost(), 'extmark')
   local first = vim.split(text, '\n', true)[1]
   local cur = c:cursor()

@@ -190,9 +190,14 @@ function! s:t_leave() abort
 endfunction
 call Test('leaving Insert mode clears everything', function('s:t_leave'))
 
+" A suggestion longer than the one character typed (typing all of it asks anew).
+function! s:PrintableLong(t) abort
+  return Printable(a:t) && strchars(a:t) >= 2
+endfunction
+
 function! s:t_typed_through() abort
   call WaitServer()
-  let st = SuggestAt(function('Printable'))
+  let st = SuggestAt(function('s:PrintableLong'))
   let ch = matchstr(st.visible, '^[^\n]')
   if ch ==# ''
     return

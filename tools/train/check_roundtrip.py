@@ -6,9 +6,13 @@ FIM / plain / refactor data), runs
     build/flint eval --model MODEL --tokens 1,2,3 --logits OUT.f32 --threads N
 
 (raw little-endian float32 [n_tokens x n_vocab]) and the PyTorch reference
-(gguf_model.py, float32, weights as stored in the file) on the same ids, and
-compares: max |flint - torch| over all positions must be <= --tol (1e-3 for
-F32 files); also reports RMS and arg-max agreement.  flint's KV cache holds
+(gguf_model.py, float64, weights as stored in the file) on the same ids, and
+compares: max |flint - torch| over all positions must be <= max(--tol (1e-3
+for F32 files), twice the error of the same PyTorch forward in float32): a
+trained model's large logits can put an ordinary float32 forward above 1e-3
+(v3 of the default model: 1.8e-3 at one position), while a convention bug
+(rope, norms, routing) is orders of magnitude larger. Also reports RMS and
+arg-max agreement.  flint's KV cache holds
 keys and values as F16, so the reference rounds them to F16 too (--kv f16,
 the default; --kv f32 compares with the unrounded reference).
 
@@ -50,10 +54,19 @@ def flint_logits(flint, model, ids, threads):
 
 
 def check(flint, model_path, ids, tol, threads):
-    """Compare one model; return True if within tol."""
+    """Compare one model; return True if within tolerance.
+
+    The reference is the PyTorch forward in float64. The same forward in
+    float32 shows how far an ordinary float32 implementation lands from it
+    on this model and these tokens (its "float32 floor": large logits and
+    sharp attention raise it); flint passes within max(tol, 2 x floor)."""
     model, _ = load_gguf_model(model_path)
+    x = torch.tensor([ids])
     with torch.no_grad():
-        ref = model(torch.tensor([ids]))[0][0].numpy()
+        ref32 = model(x)[0][0].numpy().astype(np.float64)
+        ref = model.double()(x)[0][0].numpy()
+    floor = float(np.abs(ref32 - ref).max())
+    bound = max(tol, 2 * floor)
     got = flint_logits(flint, model_path, ids, threads)
     if got.shape != ref.shape:
         print(f"FAIL {model_path}: flint shape {got.shape}, torch {ref.shape}")
@@ -61,10 +74,10 @@ def check(flint, model_path, ids, tol, threads):
     d = np.abs(got - ref)
     worst = np.unravel_index(d.argmax(), d.shape)
     agree = float((got.argmax(-1) == ref.argmax(-1)).mean())
-    ok = d.max() <= tol
+    ok = d.max() <= bound
     print(f"{'ok  ' if ok else 'FAIL'} {model_path}: {len(ids)} tokens, max abs {d.max():.3e} "
           f"(at token {worst[0]}, id {worst[1]}), rms {np.sqrt((d ** 2).mean()):.3e}, "
-          f"arg-max agreement {agree:.4f}, tolerance {tol:g}")
+          f"arg-max agreement {agree:.4f}; float32 floor {floor:.3e}, bound max({tol:g}, 2 x floor)")
     return ok
 
 
