@@ -25,6 +25,12 @@
 # what fits in MAX_MINUTES so the LR decays to its floor by the end.
 # v2: WARM_START=1 FIRST_SHARD=2 WARMUP=20 MOE_STEPS=470 THREADS=1 (MoE only; 3.85 M tokens in
 # 71 minutes of step time on the shared machine), then ship.py with the shipped draft GGUF.
+# v3: v2's run continued from its checkpoint (tools/train/work/moe/ckpt.pt copied to
+# tools/train/work/moe3/) over two sessions, each piece ending where time ran out, so the
+# schedule was re-planned twice (train.py --model moe --out tools/train/work/moe3 --resume
+# --warmup 20 --threads 1 with --steps 1170 --lr 1.2e-3 to step 700, --steps 2100 --lr 9e-4
+# to step 1050, --steps 1390 --lr 9e-4 to the end: cosine down to 9e-5 at step 1390); 11.4 M
+# tokens of this lineage in all (v2 + 7.5 M), then ship.py with the shipped draft GGUF.
 set -eu
 
 PY=${PY:-/usr/bin/python3}
