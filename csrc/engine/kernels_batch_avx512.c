@@ -160,6 +160,56 @@ static inline void prefetch_rows(const kq_mat *w, int64_t r, int64_t n) {
     for (size_t off = 0; off < (size_t)n * w->row_bytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T1);
 }
 
+/* A prompt-processing path: how 16 tokens' activations and a row's weights
+ * are laid out, unit by unit (a block of 32 or a super-block of 256
+ * weights), and the tile of RR rows × 16 tokens over them. */
+typedef struct {
+    int64_t unit;  /* weights per unit */
+    size_t ablk;   /* bytes of one unit of 16 tokens' activations (a multiple of 64) */
+    size_t wblk;   /* bytes of one unit of an unpacked row */
+    /* tokens [t0, t0+nt) (nt <= 16; the missing ones contribute 0) into nu units at o */
+    void (*gather)(const void *act, size_t stride, int t0, int nt, int64_t nu, void *o);
+    /* row r of w into nu units at o */
+    void (*unpack)(const kq_mat *w, int64_t r, int64_t nu, void *o);
+    /* rows wr[0..RR) × the 16 tokens at a, over nu units, into out */
+    void (*tile)(const void *const *wr, const void *a, int64_t nu, __m512 out[RR]);
+} batch_path;
+
+/* kq_ops.rows through path p: gathers the tokens once, then per tile of WT
+ * rows unpacks them (prefetching the next tile) and runs the RR-row tiles
+ * over every group of 16 tokens. */
+static void run_path(const batch_path *p, const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y,
+                     int ldy, int64_t r0, int64_t r1) {
+    int64_t nu = w->n_in / p->unit;
+    int ng = (n_tok + TG - 1) / TG;
+    uint8_t *A = kq_scratch(KQ_SCRATCH_BATCH_ACT, (size_t)ng * nu * p->ablk);
+    uint8_t *W = kq_scratch(KQ_SCRATCH_BATCH_W, (size_t)WT * nu * p->wblk);
+    if (!A || !W) return;
+    for (int g = 0; g < ng; g++)
+        p->gather(act, act_stride, g * TG, n_tok - g * TG < TG ? n_tok - g * TG : TG, nu, A + (size_t)g * nu * p->ablk);
+    __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                     _mm512_set1_epi32(ldy));
+    for (int64_t rt = r0; rt < r1; rt += WT) {
+        int nr = r1 - rt < WT ? (int)(r1 - rt) : WT;
+        for (int r = 0; r < nr; r++) p->unpack(w, rt + r, nu, W + (size_t)r * nu * p->wblk);
+        prefetch_rows(w, rt + nr, r1 - rt - nr < WT ? r1 - rt - nr : WT);
+        for (int g = 0; g < ng; g++) {
+            int nt = n_tok - g * TG < TG ? n_tok - g * TG : TG;
+            __mmask16 tmask = (__mmask16)((1u << nt) - 1);
+            for (int r = 0; r < nr; r += RR) {
+                const void *wr[RR];
+                int real = nr - r < RR ? nr - r : RR;
+                /* a partial tile recomputes its first row in the unused slots (results dropped) */
+                for (int k = 0; k < RR; k++) wr[k] = W + (size_t)(r + (k < real ? k : 0)) * nu * p->wblk;
+                __m512 out[RR];
+                p->tile(wr, A + (size_t)g * nu * p->ablk, nu, out);
+                for (int k = 0; k < real; k++)
+                    _mm512_mask_i32scatter_ps(y + (size_t)g * TG * ldy + rt + r + k, tmask, idx, out[k], 4);
+            }
+        }
+    }
+}
+
 #include "engine/kernels_batch_k45.h"
 #include "engine/kernels_batch_q8.h"
 
@@ -192,7 +242,8 @@ static void b_prepare(uint32_t wt, const float *x, void *dst, int64_t n) {
 }
 
 /* Transpose tokens [t0, t0+nt) (nt <= 16; missing tokens are zero) into nb blocks. */
-static void gather_tokens(const void *act, size_t stride, int t0, int nt, int64_t nb, ablk *o) {
+static void gather_tokens(const void *act, size_t stride, int t0, int nt, int64_t nb, void *out) {
+    ablk *o = out;
     for (int64_t b = 0; b < nb; b++) {
         ablk *ob = &o[b];
         for (int t = 0; t < TG; t++) {
@@ -211,11 +262,9 @@ static void gather_tokens(const void *act, size_t stride, int t0, int nt, int64_
     }
 }
 
-/* Unpack rows [r0, r0+nr) into wt[r][b] (the unpackers also set c = 128·s·Σw). */
-static void unpack_rows(const kq_mat *w, unpack_fn up, int64_t r0, int nr, int64_t nb, wblk *wt) {
-    for (int r = 0; r < nr; r++) {
-        up(w->data + (size_t)(r0 + r) * w->row_bytes, nb, &wt[r * nb]);
-    }
+/* Row r of w into nb blocks at o (the unpackers also set c = 128·s·Σw). */
+static void unpack_row(const kq_mat *w, int64_t r, int64_t nb, void *o) {
+    unpacker(w->type)(w->data + (size_t)r * w->row_bytes, nb, o);
 }
 
 static inline __m512i bcast4(const int8_t *p) {
@@ -238,9 +287,10 @@ static inline __m512 epilogue(__m512 acc, __m512i i0, __m512i i1, const wblk *w,
 /* RR rows × 16 tokens over all nb blocks; out[r] gets the 16 token results.
  * Written out for RR = 4 so the 8 integer and 4 float accumulators stay in
  * registers. */
-static void tile(const wblk *const *wr, const ablk *a, int64_t nb, __m512 out[RR]) {
+static void tile(const void *const *wr, const void *av, int64_t nb, __m512 out[RR]) {
     __m512 f0 = _mm512_setzero_ps(), f1 = f0, f2 = f0, f3 = f0;
     const wblk *w0 = wr[0], *w1 = wr[1], *w2 = wr[2], *w3 = wr[3];
+    const ablk *a = av;
     for (int64_t b = 0; b < nb; b++) {
         const ablk *ab = &a[b];
         __m512i l0 = _mm512_setzero_si512(), l1 = l0, l2 = l0, l3 = l0, h0 = l0, h1 = l0, h2 = l0, h3 = l0;
@@ -264,43 +314,12 @@ static void tile(const wblk *const *wr, const ablk *a, int64_t nb, __m512 out[RR
     out[0] = f0, out[1] = f1, out[2] = f2, out[3] = f3;
 }
 
+static const batch_path generic_path = {32, sizeof(ablk), sizeof(wblk), gather_tokens, unpack_row, tile};
+
 static void b_rows(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy, int64_t r0,
                    int64_t r1) {
-    if (is_k45(w->type)) {
-        k45_rows(w, act, act_stride, n_tok, y, ldy, r0, r1);
-        return;
-    }
-    if (w->type == QT_Q8_0) {
-        q8_rows(w, act, act_stride, n_tok, y, ldy, r0, r1);
-        return;
-    }
-    unpack_fn up = unpacker(w->type);
-    int64_t nb = w->n_in / 32;
-    int ng = (n_tok + TG - 1) / TG;
-    ablk *A = kq_scratch(KQ_SCRATCH_BATCH_ACT, (size_t)ng * nb * sizeof(ablk));
-    wblk *W = kq_scratch(KQ_SCRATCH_BATCH_W, (size_t)WT * nb * sizeof(wblk));
-    if (!A || !W) return;
-    for (int g = 0; g < ng; g++) gather_tokens(act, act_stride, g * TG, n_tok - g * TG < TG ? n_tok - g * TG : TG, nb, A + (size_t)g * nb);
-    for (int64_t rt = r0; rt < r1; rt += WT) {
-        int nr = r1 - rt < WT ? (int)(r1 - rt) : WT;
-        unpack_rows(w, up, rt, nr, nb, W);
-        for (int g = 0; g < ng; g++) {
-            int nt = n_tok - g * TG < TG ? n_tok - g * TG : TG;
-            __mmask16 tmask = (__mmask16)((1u << nt) - 1);
-            __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                             _mm512_set1_epi32(ldy));
-            for (int r = 0; r < nr; r += RR) {
-                const wblk *wr[RR];
-                int real = nr - r < RR ? nr - r : RR;
-                /* a partial tile recomputes its first row in the unused slots (results dropped) */
-                for (int k = 0; k < RR; k++) wr[k] = W + (size_t)(r + (k < real ? k : 0)) * nb;
-                __m512 out[RR];
-                tile(wr, A + (size_t)g * nb, nb, out);
-                for (int k = 0; k < real; k++)
-                    _mm512_mask_i32scatter_ps(y + (size_t)g * TG * ldy + rt + r + k, tmask, idx, out[k], 4);
-            }
-        }
-    }
+    const batch_path *p = is_k45(w->type) ? &k45_path : w->type == QT_Q8_0 ? &q8_path : &generic_path;
+    run_path(p, w, act, act_stride, n_tok, y, ldy, r0, r1);
 }
 
 const kq_ops kq_avx512_batch_ops = {

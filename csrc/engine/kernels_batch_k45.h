@@ -52,7 +52,8 @@ static void k45_prepare(const float *x, void *dst, int64_t n) {
 }
 
 /* Tokens [t0, t0+nt) (nt <= 16; missing tokens are zero) into nsb super-blocks. */
-static void k45_gather(const void *act, size_t stride, int t0, int nt, int64_t nsb, ablk_k *o) {
+static void k45_gather(const void *act, size_t stride, int t0, int nt, int64_t nsb, void *out) {
+    ablk_k *o = out;
     memset(o, 0, (size_t)nsb * sizeof *o);
     for (int t = 0; t < nt; t++) {
         const act_k *a = (const act_k *)((const uint8_t *)act + (size_t)(t0 + t) * stride);
@@ -92,7 +93,8 @@ static inline void k45_unpack_sb(const uint8_t *qs, const uint8_t *qh, const uin
     o->dmin = h2f(dminh);
 }
 
-static void k45_unpack_row(const kq_mat *w, int64_t r, int64_t nsb, wblk_k *o) {
+static void k45_unpack_row(const kq_mat *w, int64_t r, int64_t nsb, void *out) {
+    wblk_k *o = out;
     const uint8_t *row = w->data + (size_t)r * w->row_bytes;
     for (int64_t i = 0; i < nsb; i++) {
         if (w->type == QT_Q4_K) {
@@ -111,7 +113,9 @@ static void k45_unpack_row(const kq_mat *w, int64_t r, int64_t nsb, wblk_k *o) {
     h = _mm512_dpbusd_epi32(h, bcast4u((wr)->u + 32 * (j) + 16 + 4 * (g)), hi)
 
 /* RR = 4 rows × 16 tokens over nsb super-blocks into out[0..3]. */
-static void k45_tile(const wblk_k *const *wr, const ablk_k *a, int64_t nsb, __m512 out[RR]) {
+static void k45_tile(const void *const *wv, const void *av, int64_t nsb, __m512 out[RR]) {
+    const wblk_k *const *wr = (const wblk_k *const *)wv;
+    const ablk_k *a = av;
     __m512 f0 = _mm512_setzero_ps(), f1 = f0, f2 = f0, f3 = f0;
     for (int64_t s = 0; s < nsb; s++) {
         const ablk_k *ab = &a[s];
@@ -156,33 +160,4 @@ static void k45_tile(const wblk_k *const *wr, const ablk_k *a, int64_t nsb, __m5
 }
 #undef K45_DOT
 
-static void k45_rows(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy, int64_t r0,
-                     int64_t r1) {
-    int64_t nsb = w->n_in / QK_K;
-    int ng = (n_tok + TG - 1) / TG;
-    ablk_k *A = kq_scratch(KQ_SCRATCH_BATCH_ACT, (size_t)ng * nsb * sizeof(ablk_k));
-    wblk_k *W = kq_scratch(KQ_SCRATCH_BATCH_W, (size_t)WT * nsb * sizeof(wblk_k));
-    if (!A || !W) return;
-    for (int g = 0; g < ng; g++)
-        k45_gather(act, act_stride, g * TG, n_tok - g * TG < TG ? n_tok - g * TG : TG, nsb, A + (size_t)g * nsb);
-    __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                     _mm512_set1_epi32(ldy));
-    for (int64_t rt = r0; rt < r1; rt += WT) {
-        int nr = r1 - rt < WT ? (int)(r1 - rt) : WT;
-        for (int r = 0; r < nr; r++) k45_unpack_row(w, rt + r, nsb, W + (size_t)r * nsb);
-        prefetch_rows(w, rt + nr, r1 - rt - nr < WT ? r1 - rt - nr : WT);
-        for (int g = 0; g < ng; g++) {
-            int nt = n_tok - g * TG < TG ? n_tok - g * TG : TG;
-            __mmask16 tmask = (__mmask16)((1u << nt) - 1);
-            for (int r = 0; r < nr; r += RR) {
-                const wblk_k *wr[RR];
-                int real = nr - r < RR ? nr - r : RR;
-                for (int k = 0; k < RR; k++) wr[k] = W + (size_t)(r + (k < real ? k : 0)) * nsb;
-                __m512 out[RR];
-                k45_tile(wr, A + (size_t)g * nsb, nsb, out);
-                for (int k = 0; k < real; k++)
-                    _mm512_mask_i32scatter_ps(y + (size_t)g * TG * ldy + rt + r + k, tmask, idx, out[k], 4);
-            }
-        }
-    }
-}
+static const batch_path k45_path = {QK_K, sizeof(ablk_k), sizeof(wblk_k), k45_gather, k45_unpack_row, k45_tile};

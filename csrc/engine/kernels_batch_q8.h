@@ -24,7 +24,8 @@ typedef struct {
 
 /* Tokens [t0, t0+nt) (nt <= 16; missing tokens are zero) of per-32
  * activations (act_b32) into nb blocks. */
-static void q8_gather(const void *act, size_t stride, int t0, int nt, int64_t nb, ablk_q8 *o) {
+static void q8_gather(const void *act, size_t stride, int t0, int nt, int64_t nb, void *out) {
+    ablk_q8 *o = out;
     memset(o, 0, (size_t)nb * sizeof *o);
     for (int t = 0; t < nt; t++) {
         const act_b32 *a = (const act_b32 *)((const uint8_t *)act + (size_t)(t0 + t) * stride);
@@ -36,7 +37,8 @@ static void q8_gather(const void *act, size_t stride, int t0, int nt, int64_t nb
     }
 }
 
-static void q8_unpack_row(const kq_mat *w, int64_t r, int64_t nb, wblk_q8 *o) {
+static void q8_unpack_row(const kq_mat *w, int64_t r, int64_t nb, void *out) {
+    wblk_q8 *o = out;
     const blk_q8_0 *x = (const blk_q8_0 *)(w->data + (size_t)r * w->row_bytes);
     const __m256i flip = _mm256_set1_epi8((char)0x80);
     for (int64_t b = 0; b < nb; b++) {
@@ -53,9 +55,10 @@ static void q8_unpack_row(const kq_mat *w, int64_t r, int64_t nb, wblk_q8 *o) {
                         _mm512_mul_ps(da, _mm512_set1_ps((wr)[b].s)), f)
 
 /* RR = 4 rows × 16 tokens over nb blocks into out[0..3]. */
-static void q8_tile(const wblk_q8 *const *wr, const ablk_q8 *a, int64_t nb, __m512 out[RR]) {
+static void q8_tile(const void *const *wr, const void *av, int64_t nb, __m512 out[RR]) {
     __m512 f0 = _mm512_setzero_ps(), f1 = f0, f2 = f0, f3 = f0;
     const wblk_q8 *w0 = wr[0], *w1 = wr[1], *w2 = wr[2], *w3 = wr[3];
+    const ablk_q8 *a = av;
     for (int64_t b = 0; b < nb; b++) {
         const ablk_q8 *ab = &a[b];
         __m512i l0 = _mm512_setzero_si512(), l1 = l0, l2 = l0, l3 = l0, h0 = l0, h1 = l0, h2 = l0, h3 = l0;
@@ -79,33 +82,4 @@ static void q8_tile(const wblk_q8 *const *wr, const ablk_q8 *a, int64_t nb, __m5
 #undef Q8_DOT
 #undef Q8_END
 
-static void q8_rows(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy, int64_t r0,
-                    int64_t r1) {
-    int64_t nb = w->n_in / 32;
-    int ng = (n_tok + TG - 1) / TG;
-    ablk_q8 *A = kq_scratch(KQ_SCRATCH_BATCH_ACT, (size_t)ng * nb * sizeof(ablk_q8));
-    wblk_q8 *W = kq_scratch(KQ_SCRATCH_BATCH_W, (size_t)WT * nb * sizeof(wblk_q8));
-    if (!A || !W) return;
-    for (int g = 0; g < ng; g++)
-        q8_gather(act, act_stride, g * TG, n_tok - g * TG < TG ? n_tok - g * TG : TG, nb, A + (size_t)g * nb);
-    __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                     _mm512_set1_epi32(ldy));
-    for (int64_t rt = r0; rt < r1; rt += WT) {
-        int nr = r1 - rt < WT ? (int)(r1 - rt) : WT;
-        for (int r = 0; r < nr; r++) q8_unpack_row(w, rt + r, nb, W + (size_t)r * nb);
-        prefetch_rows(w, rt + nr, r1 - rt - nr < WT ? r1 - rt - nr : WT);
-        for (int g = 0; g < ng; g++) {
-            int nt = n_tok - g * TG < TG ? n_tok - g * TG : TG;
-            __mmask16 tmask = (__mmask16)((1u << nt) - 1);
-            for (int r = 0; r < nr; r += RR) {
-                const wblk_q8 *wr[RR];
-                int real = nr - r < RR ? nr - r : RR;
-                for (int k = 0; k < RR; k++) wr[k] = W + (size_t)(r + (k < real ? k : 0)) * nb;
-                __m512 out[RR];
-                q8_tile(wr, A + (size_t)g * nb, nb, out);
-                for (int k = 0; k < real; k++)
-                    _mm512_mask_i32scatter_ps(y + (size_t)g * TG * ldy + rt + r + k, tmask, idx, out[k], 4);
-            }
-        }
-    }
-}
+static const batch_path q8_path = {32, sizeof(ablk_q8), sizeof(wblk_q8), q8_gather, q8_unpack_row, q8_tile};
