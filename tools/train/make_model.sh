@@ -31,6 +31,9 @@
 # --warmup 20 --threads 1 with --steps 1170 --lr 1.2e-3 to step 700, --steps 2100 --lr 9e-4
 # to step 1050, --steps 1390 --lr 9e-4 to the end: cosine down to 9e-5 at step 1390); 11.4 M
 # tokens of this lineage in all (v2 + 7.5 M), then ship.py with the shipped draft GGUF.
+# v4: v3's checkpoint copied to tools/train/work/moe4/ and continued the same way (--steps 2180
+# --lr 1.2e-3 to step 1500, then --steps 1800 --lr 1.2e-3 to the end: ~3.9e-4 down to 1.2e-4);
+# 14.7 M tokens of this lineage, then ship.py with the shipped draft GGUF.
 set -eu
 
 PY=${PY:-/usr/bin/python3}
