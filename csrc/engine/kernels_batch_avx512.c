@@ -147,7 +147,8 @@ static unpack_fn unpacker(uint32_t wt) {
     return NULL;
 }
 
-static inline __m512i bcast4u(const uint8_t *p) {
+/* The 4 bytes at p in every 32-bit lane. */
+static inline __m512i bcast4(const void *p) {
     int32_t v;
     memcpy(&v, p, 4);
     return _mm512_set1_epi32(v);
@@ -265,12 +266,6 @@ static void gather_tokens(const void *act, size_t stride, int t0, int nt, int64_
 /* Row r of w into nb blocks at o (the unpackers also set c = 128·s·Σw). */
 static void unpack_row(const kq_mat *w, int64_t r, int64_t nb, void *o) {
     unpacker(w->type)(w->data + (size_t)r * w->row_bytes, nb, o);
-}
-
-static inline __m512i bcast4(const int8_t *p) {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
 }
 
 /* Block epilogue for one row: acc += d · (s0·i0 + s1·i1 − c0 − c1 − m0·Σa0 − m1·Σa1). */

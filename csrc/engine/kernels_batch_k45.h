@@ -109,8 +109,8 @@ static void k45_unpack_row(const kq_mat *w, int64_t r, int64_t nsb, void *out) {
 
 /* One row's integer dot with one sub-block: two chains of four vpdpbusd. */
 #define K45_DOT(l, h, wr, j, g, lo, hi)                                      \
-    l = _mm512_dpbusd_epi32(l, bcast4u((wr)->u + 32 * (j) + 4 * (g)), lo);  \
-    h = _mm512_dpbusd_epi32(h, bcast4u((wr)->u + 32 * (j) + 16 + 4 * (g)), hi)
+    l = _mm512_dpbusd_epi32(l, bcast4((wr)->u + 32 * (j) + 4 * (g)), lo);  \
+    h = _mm512_dpbusd_epi32(h, bcast4((wr)->u + 32 * (j) + 16 + 4 * (g)), hi)
 
 /* RR = 4 rows × 16 tokens over nsb super-blocks into out[0..3]. */
 static void k45_tile(const void *const *wv, const void *av, int64_t nsb, __m512 out[RR]) {
@@ -139,10 +139,10 @@ static void k45_tile(const void *const *wv, const void *av, int64_t nsb, __m512 
         }
         for (int p = 0; p < 4; p++) {
             __m512i as = _mm512_load_si512((const void *)ab->sum[p]);
-            m0 = _mm512_dpwssd_epi32(m0, as, bcast4u((const uint8_t *)(w0->mn + 2 * p)));
-            m1 = _mm512_dpwssd_epi32(m1, as, bcast4u((const uint8_t *)(w1->mn + 2 * p)));
-            m2 = _mm512_dpwssd_epi32(m2, as, bcast4u((const uint8_t *)(w2->mn + 2 * p)));
-            m3 = _mm512_dpwssd_epi32(m3, as, bcast4u((const uint8_t *)(w3->mn + 2 * p)));
+            m0 = _mm512_dpwssd_epi32(m0, as, bcast4((w0->mn + 2 * p)));
+            m1 = _mm512_dpwssd_epi32(m1, as, bcast4((w1->mn + 2 * p)));
+            m2 = _mm512_dpwssd_epi32(m2, as, bcast4((w2->mn + 2 * p)));
+            m3 = _mm512_dpwssd_epi32(m3, as, bcast4((w3->mn + 2 * p)));
         }
         __m512 da = _mm512_load_ps(ab->d);
 #define K45_END(f, si, mi, w)                                                                                  \

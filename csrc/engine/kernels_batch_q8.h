@@ -48,8 +48,8 @@ static void q8_unpack_row(const kq_mat *w, int64_t r, int64_t nb, void *out) {
 }
 
 #define Q8_DOT(l, h, wr, b, g, lo, hi)                                 \
-    l = _mm512_dpbusd_epi32(l, bcast4u((wr)[b].u + 4 * (g)), lo);     \
-    h = _mm512_dpbusd_epi32(h, bcast4u((wr)[b].u + 16 + 4 * (g)), hi)
+    l = _mm512_dpbusd_epi32(l, bcast4((wr)[b].u + 4 * (g)), lo);     \
+    h = _mm512_dpbusd_epi32(h, bcast4((wr)[b].u + 16 + 4 * (g)), hi)
 #define Q8_END(f, l, h, wr, b)                                                                              \
     f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_add_epi32(l, h), off)),                 \
                         _mm512_mul_ps(da, _mm512_set1_ps((wr)[b].s)), f)
