@@ -1025,17 +1025,23 @@ static void runner_free(runner *r) {
 }
 
 /* Calls to user functions are memoised: the result depends only on the
- * function, the functions and C macros known, the nesting depth and the
- * arguments' abstract values (string and object ids are not passed into the
- * body). */
-#define MEMO_SLOTS 512
+ * function, the C macros known, the nesting depth, the arguments' abstract
+ * values (string and object ids are not passed into the body) and the
+ * functions the evaluation looked up by name. Those names are kept as a
+ * bloom filter in the entry, so a function defined later invalidates only
+ * the entries whose evaluation (transitively) looked its name up. */
+#define MEMO_WAYS 4
+#define MEMO_SETS 256
+#define DEP_WORDS 4
 typedef struct {
     int used, depth, nargs;
-    size_t fn, nfns, nmacro;
+    size_t fn, nmacro;
     aval arg[INJ_ARGS];
     aval ret;
+    size_t nfns;                        /* functions known when the entry was last valid */
+    uint64_t deps[DEP_WORDS];
 } memo_ent;
-struct inj_memo { memo_ent e[MEMO_SLOTS]; };
+struct inj_memo { memo_ent e[MEMO_SETS][MEMO_WAYS]; unsigned next[MEMO_SETS]; };
 
 static aval abstract(aval a) {
     aval n;
@@ -1054,20 +1060,62 @@ static aval abstract(aval a) {
     return n;
 }
 
-static memo_ent *memo_slot(inj_ctx *c, const memo_ent *key) {
+static void deps_add(uint64_t *deps, uint32_t h) {
+    deps[(h >> 6) % DEP_WORDS] |= 1ull << (h & 63);
+    deps[(h >> 14) % DEP_WORDS] |= 1ull << ((h >> 8) & 63);
+}
+
+static int deps_have(const uint64_t *deps, uint32_t h) {
+    return (deps[(h >> 6) % DEP_WORDS] >> (h & 63) & 1) && (deps[(h >> 14) % DEP_WORDS] >> ((h >> 8) & 63) & 1);
+}
+
+static int same_key(const memo_ent *m, const memo_ent *key) {
+    return m->used && m->fn == key->fn && m->depth == key->depth && m->nmacro == key->nmacro &&
+           m->nargs == key->nargs && !memcmp(m->arg, key->arg, sizeof key->arg);
+}
+
+static memo_ent *memo_set(inj_ctx *c, const memo_ent *key, unsigned *set) {
     if (!*c->memo && !(*c->memo = calloc(1, sizeof **c->memo))) return NULL;
     uint32_t h = 2166136261u;
     const uint8_t *p = (const uint8_t *)key->arg;
     for (size_t i = 0; i < (size_t)key->nargs * sizeof(aval); i++) h = (h ^ p[i]) * 16777619u;
     h ^= (uint32_t)key->fn * 2654435761u ^ (uint32_t)key->depth * 40503u ^ (uint32_t)key->nmacro * 97u ^
-         (uint32_t)key->nfns * 131u ^ (uint32_t)key->nargs;
-    return &(*c->memo)->e[h % MEMO_SLOTS];
+         (uint32_t)key->nargs;
+    *set = h % MEMO_SETS;
+    return (*c->memo)->e[*set];
+}
+
+/* The entry for key when it is still valid with the functions known now. */
+static memo_ent *memo_find(inj_ctx *c, const memo_ent *key) {
+    unsigned set;
+    memo_ent *ways = memo_set(c, key, &set);
+    if (!ways) return NULL;
+    for (int w = 0; w < MEMO_WAYS; w++) {
+        memo_ent *m = &ways[w];
+        if (!same_key(m, key)) continue;
+        for (size_t k = m->nfns; k < *c->nfns; k++)
+            if (deps_have(m->deps, (*c->fns)[k].h)) { m->used = 0; return NULL; }
+        m->nfns = *c->nfns;
+        return m;
+    }
+    return NULL;
+}
+
+static void memo_store(inj_ctx *c, const memo_ent *key) {
+    unsigned set;
+    memo_ent *ways = memo_set(c, key, &set);
+    if (!ways) return;
+    int w = 0;
+    while (w < MEMO_WAYS && ways[w].used) w++;
+    if (w == MEMO_WAYS) w = (int)((*c->memo)->next[set]++ % MEMO_WAYS);
+    ways[w] = *key;
 }
 
 aval call_user(inj_ctx *c, const char *name, const aval *args, int nargs, int *ok) {
     fndef *d = NULL;
     size_t fn = 0;
     uint32_t h = name_hash(name);
+    if (c->deps) deps_add(c->deps, h);
     for (size_t k = *c->nfns; k-- > 0;)
         if ((*c->fns)[k].h == h && !strcmp((*c->fns)[k].name, name)) { d = &(*c->fns)[k]; fn = k; break; }
     *ok = d != NULL;
@@ -1079,12 +1127,13 @@ aval call_user(inj_ctx *c, const char *name, const aval *args, int nargs, int *o
     key.nargs = nargs < INJ_ARGS ? nargs : INJ_ARGS;
     key.fn = fn;
     key.nmacro = c->nmacro;
-    key.nfns = *c->nfns;
     for (int k = 0; k < key.nargs; k++) key.arg[k] = abstract(args[k]);
-    memo_ent *m = memo_slot(c, &key);
-    if (m && m->used && m->fn == fn && m->depth == key.depth && m->nmacro == key.nmacro &&
-        m->nfns == key.nfns && m->nargs == key.nargs && !memcmp(m->arg, key.arg, sizeof key.arg))
+    memo_ent *m = memo_find(c, &key);
+    if (m) {
+        if (c->deps)
+            for (int k = 0; k < DEP_WORDS; k++) c->deps[k] |= m->deps[k];
         return m->ret;
+    }
     runner *n = malloc(sizeof *n);
     if (!n) return av_opaque();
     runner_init(n, d->lang, 0);
@@ -1096,6 +1145,7 @@ aval call_user(inj_ctx *c, const char *name, const aval *args, int nargs, int *o
     n->c.nfns = c->nfns;
     n->c.cfns = c->cfns;
     n->c.memo = c->memo;
+    n->c.deps = key.deps;
     if (c->nmacro && (n->c.macro = malloc(c->nmacro * sizeof *c->macro))) {
         memcpy(n->c.macro, c->macro, c->nmacro * sizeof *c->macro);
         n->c.nmacro = n->c.cmacro = c->nmacro;
@@ -1110,8 +1160,11 @@ aval call_user(inj_ctx *c, const char *name, const aval *args, int nargs, int *o
     r.havestr = 0;
     runner_free(n);
     free(n);
-    m = memo_slot(c, &key);             /* the nested run may have allocated the table */
-    if (m) { *m = key; m->ret = r; }
+    if (c->deps)
+        for (int k = 0; k < DEP_WORDS; k++) c->deps[k] |= key.deps[k];
+    key.ret = r;
+    key.nfns = *c->nfns;
+    memo_store(c, &key);
     return r;
 }
 

@@ -158,6 +158,7 @@ struct inj_ctx {
     callrec **calls; size_t *ncalls, *ccalls;
     fndef **fns; size_t *nfns, *cfns;
     struct inj_memo **memo;            /* results of calls to user functions */
+    uint64_t *deps;                    /* nested: names of functions looked up (bloom) */
     /* C object-like macros */
     char (*macro)[2][INJ_NAME]; size_t nmacro, cmacro;
     /* statement being executed */
