@@ -260,8 +260,8 @@ static void parse_params(runner *r, frame *f, size_t k, size_t to, int taint_ann
             if (t->type != T_ID) continue;
             char w[INJ_NAME];
             tok_text(&r->c, t, w, sizeof w);
-            if (!strcmp(w, "self") || !strcmp(w, "this") || !strcmp(w, "cls") || !strcmp(w, "final") ||
-                !strcmp(w, "const") || (q > seg && op(r, q - 1, "@")))
+            if (streq(w, "self") || streq(w, "this") || streq(w, "cls") || streq(w, "final") ||
+                streq(w, "const") || (q > seg && op(r, q - 1, "@")))
                 continue;
             str_copy(name, sizeof name, w);
             if (first) break;
@@ -357,7 +357,7 @@ single:;
             str_copy(last, sizeof last, w);
         }
     }
-    if (!strcmp(last, "innerHTML") || !strcmp(last, "outerHTML")) {
+    if (streq(last, "innerHTML") || streq(last, "outerHTML")) {
         if (c->hit && !c->dead) c->hit(c, K_HTML_ASSIGN, NULL, &v);
     }
     aval *old = var_find(c, path);
@@ -497,8 +497,8 @@ static int exec_header(runner *r, size_t from, size_t to, int opens, int indent)
     while (k < to && c->t[k].type == T_ID) {
         char w[INJ_NAME];
         tok_text(c, &c->t[k], w, sizeof w);
-        if (!strcmp(w, "async") || !strcmp(w, "export") || !strcmp(w, "public") || !strcmp(w, "private") ||
-            !strcmp(w, "protected") || !strcmp(w, "static") || !strcmp(w, "local")) k++;
+        if (streq(w, "async") || streq(w, "export") || streq(w, "public") || streq(w, "private") ||
+            streq(w, "protected") || streq(w, "static") || streq(w, "local")) k++;
         else break;
     }
     int kw = word(r, k, "def") || word(r, k, "function") || word(r, k, "func") || word(r, k, "fn");
@@ -535,7 +535,7 @@ static void exec_shell(runner *r, size_t from, size_t to) {
     inj_ctx *c = &r->c;
     char w[INJ_NAME];
     tok_text(c, &c->t[from], w, sizeof w);
-    if (!strcmp(w, "read")) {
+    if (streq(w, "read")) {
         for (size_t q = from + 1; q < to; q++)
             if (c->t[q].type == T_ID) {
                 tok_text(c, &c->t[q], w, sizeof w);
@@ -543,8 +543,8 @@ static void exec_shell(runner *r, size_t from, size_t to) {
             }
         return;
     }
-    int shell = !strcmp(w, "eval");
-    if (!strcmp(w, "sh") || !strcmp(w, "bash") || !strcmp(w, "zsh"))
+    int shell = streq(w, "eval");
+    if (streq(w, "sh") || streq(w, "bash") || streq(w, "zsh"))
         for (size_t q = from + 1; q < to; q++) shell |= op(r, q, "-") && word(r, q + 1, "c");
     aval all = av_const();
     for (size_t q = from + 1; q < to; q++) {
@@ -580,10 +580,10 @@ static void exec_range(runner *r, size_t from, size_t to, int opens) {
             if (c->t[q].type == T_ID) {
                 char w[INJ_NAME];
                 tok_text(c, &c->t[q], w, sizeof w);
-                if (!strcmp(w, "route") || !strcmp(w, "get") || !strcmp(w, "post") || !strcmp(w, "put") ||
-                    !strcmp(w, "delete") || !strcmp(w, "patch") || !strcmp(w, "view_config") ||
-                    !strcmp(w, "api_view") || !strcmp(w, "RequestMapping") || !strcmp(w, "GetMapping") ||
-                    !strcmp(w, "PostMapping"))
+                if (streq(w, "route") || streq(w, "get") || streq(w, "post") || streq(w, "put") ||
+                    streq(w, "delete") || streq(w, "patch") || streq(w, "view_config") ||
+                    streq(w, "api_view") || streq(w, "RequestMapping") || streq(w, "GetMapping") ||
+                    streq(w, "PostMapping"))
                     r->route = 1;
             }
         if (op(r, from, "@") && (word(r, from + 1, "Override") || !r->route)) return;
@@ -592,17 +592,17 @@ static void exec_range(runner *r, size_t from, size_t to, int opens) {
     if (c->t[from].type == T_ID) {
         char w[INJ_NAME];
         tok_text(c, &c->t[from], w, sizeof w);
-        int is_else = !strcmp(w, "else") || !strcmp(w, "elif") || !strcmp(w, "elsif") || !strcmp(w, "elseif");
+        int is_else = streq(w, "else") || streq(w, "elif") || streq(w, "elsif") || streq(w, "elseif");
         if (!is_else) {
             if (!(r->last_valid && r->last_level == r->nfr)) r->last_valid = 0;
         }
-        if (!strcmp(w, "if") || !strcmp(w, "unless")) {
+        if (streq(w, "if") || streq(w, "unless")) {
             exec_if(r, from + 1, opens || py_header ? body_to + (py_header ? 1 : 0) : to, opens, 0, indent);
             return;
         }
         if (is_else) {
             if (word(r, from + 1, "if")) exec_if(r, from + 2, opens ? body_to : to, opens, 1, indent);
-            else if (!strcmp(w, "else")) {
+            else if (streq(w, "else")) {
                 size_t b = from + 1;
                 if (op(r, b, ":")) b++;
                 exec_if(r, b, opens ? body_to : to, opens || (py_header && b >= to), 2, indent);
@@ -613,8 +613,8 @@ static void exec_range(runner *r, size_t from, size_t to, int opens) {
                         ((c->lang == LANG_RUBY || c->lang == LANG_LUA) && (word(r, from, "def") || word(r, from, "function"))),
                         indent))
             return;
-        if (!strcmp(w, "for") || !strcmp(w, "while") || !strcmp(w, "foreach") || !strcmp(w, "until") ||
-            !strcmp(w, "do") || !strcmp(w, "loop")) {
+        if (streq(w, "for") || streq(w, "while") || streq(w, "foreach") || streq(w, "until") ||
+            streq(w, "do") || streq(w, "loop")) {
             size_t in = to;
             for (size_t q = from + 1; q < body_to; q++)
                 if (word(r, q, "in") || word(r, q, "of") || op(r, q, ":") || word(r, q, "as")) { in = q; break; }
@@ -637,7 +637,7 @@ static void exec_range(runner *r, size_t from, size_t to, int opens) {
                             c->weak = weak;
                         }
                     }
-            } else if (!strcmp(w, "for") || !strcmp(w, "while")) {
+            } else if (streq(w, "for") || streq(w, "while")) {
                 eval_range(c, from + 1, ce);
             }
             if (opens || py_header || line_lang(c->lang)) {
@@ -652,7 +652,7 @@ static void exec_range(runner *r, size_t from, size_t to, int opens) {
             c->weak = weak;
             return;
         }
-        if (!strcmp(w, "switch") || !strcmp(w, "match")) {
+        if (streq(w, "switch") || streq(w, "match")) {
             aval v = eval_range(c, from + 1, body_to);
             if (opens || py_header) {
                 frame *f = push(r, FR_SWITCH, indent);
@@ -665,18 +665,18 @@ static void exec_range(runner *r, size_t from, size_t to, int opens) {
             }
             return;
         }
-        if ((!strcmp(w, "case") || !strcmp(w, "default") || !strcmp(w, "when")) && innermost(r, FR_SWITCH)) {
+        if ((streq(w, "case") || streq(w, "default") || streq(w, "when")) && innermost(r, FR_SWITCH)) {
             exec_case(r, from, to, opens);
             return;
         }
-        if (!strcmp(w, "break")) {
+        if (streq(w, "break")) {
             frame *f = innermost(r, FR_SWITCH);
             if (f) { f->sw_active = 0; set_mode(r); }
             return;
         }
-        if (!strcmp(w, "return") || !strcmp(w, "throw") || !strcmp(w, "raise") || !strcmp(w, "yield")) {
+        if (streq(w, "return") || streq(w, "throw") || streq(w, "raise") || streq(w, "yield")) {
             aval v = from + 1 < to ? eval_range(c, from + 1, to) : av_const();
-            if (!strcmp(w, "return") && !c->dead) {
+            if (streq(w, "return") && !c->dead) {
                 c->ret = c->has_ret ? av_join(c, c->ret, v) : v;
                 c->has_ret = 1;
                 frame *fn = innermost_fn(r);
@@ -684,32 +684,32 @@ static void exec_range(runner *r, size_t from, size_t to, int opens) {
             }
             return;
         }
-        if (!strcmp(w, "import") || !strcmp(w, "from") || !strcmp(w, "package") || !strcmp(w, "using") ||
-            !strcmp(w, "namespace") || !strcmp(w, "pass") || !strcmp(w, "continue") || !strcmp(w, "goto")) {
+        if (streq(w, "import") || streq(w, "from") || streq(w, "package") || streq(w, "using") ||
+            streq(w, "namespace") || streq(w, "pass") || streq(w, "continue") || streq(w, "goto")) {
             if (opens) push(r, FR_BLOCK, indent);
             return;
         }
-        if (c->lang == LANG_PHP && (!strcmp(w, "echo") || !strcmp(w, "print"))) {
+        if (c->lang == LANG_PHP && (streq(w, "echo") || streq(w, "print"))) {
             aval v = eval_range(c, from + 1, to);
             if (c->hit && !c->dead) c->hit(c, K_HTML, NULL, &v);
             return;
         }
-        if (c->lang == LANG_PHP && (!strcmp(w, "include") || !strcmp(w, "require") ||
-                                    !strcmp(w, "include_once") || !strcmp(w, "require_once"))) {
+        if (c->lang == LANG_PHP && (streq(w, "include") || streq(w, "require") ||
+                                    streq(w, "include_once") || streq(w, "require_once"))) {
             aval v = eval_range(c, from + 1, to);
             if (c->hit && !c->dead) c->hit(c, K_PATH, NULL, &v);
             return;
         }
-        if (c->lang == LANG_PY && !strcmp(w, "exec") && !op(r, from + 1, "(")) {
+        if (c->lang == LANG_PY && streq(w, "exec") && !op(r, from + 1, "(")) {
             aval v = eval_range(c, from + 1, to);
             if (c->hit && !c->dead) c->hit(c, K_CODE, NULL, &v);
             return;
         }
-        if (!strcmp(w, "with") || !strcmp(w, "try") || !strcmp(w, "catch") || !strcmp(w, "except") ||
-            !strcmp(w, "finally") || !strcmp(w, "class") || !strcmp(w, "struct") || !strcmp(w, "interface") ||
-            !strcmp(w, "enum") || !strcmp(w, "synchronized") || !strcmp(w, "begin") || !strcmp(w, "module") ||
-            !strcmp(w, "impl") || !strcmp(w, "trait") || !strcmp(w, "object") || !strcmp(w, "unsafe")) {
-            if (!strcmp(w, "with")) {
+        if (streq(w, "with") || streq(w, "try") || streq(w, "catch") || streq(w, "except") ||
+            streq(w, "finally") || streq(w, "class") || streq(w, "struct") || streq(w, "interface") ||
+            streq(w, "enum") || streq(w, "synchronized") || streq(w, "begin") || streq(w, "module") ||
+            streq(w, "impl") || streq(w, "trait") || streq(w, "object") || streq(w, "unsafe")) {
+            if (streq(w, "with")) {
                 size_t as = to;
                 for (size_t q = from + 1; q < body_to; q++)
                     if (word(r, q, "as")) { as = q; break; }
@@ -724,21 +724,21 @@ static void exec_range(runner *r, size_t from, size_t to, int opens) {
             set_mode(r);
             return;
         }
-        if ((c->lang == LANG_RUBY || c->lang == LANG_LUA) && !strcmp(w, "end")) {
+        if ((c->lang == LANG_RUBY || c->lang == LANG_LUA) && streq(w, "end")) {
             if (r->nfr) pop(r, c->t[from].off);
             return;
         }
         if (c->lang == LANG_SH) {
-            if (!strcmp(w, "fi") || !strcmp(w, "done") || !strcmp(w, "esac")) {
+            if (streq(w, "fi") || streq(w, "done") || streq(w, "esac")) {
                 if (r->nfr) pop(r, c->t[from].off);
                 return;
             }
-            if (!strcmp(w, "then") || !strcmp(w, "do")) return;
+            if (streq(w, "then") || streq(w, "do")) return;
             exec_shell(r, from, to);
             return;
         }
-        if (!strcmp(w, "var") || !strcmp(w, "let") || !strcmp(w, "const") || !strcmp(w, "local") ||
-            !strcmp(w, "global") || !strcmp(w, "my") || !strcmp(w, "val") || !strcmp(w, "auto")) {
+        if (streq(w, "var") || streq(w, "let") || streq(w, "const") || streq(w, "local") ||
+            streq(w, "global") || streq(w, "my") || streq(w, "val") || streq(w, "auto")) {
             exec_range(r, from + 1, to, opens);
             return;
         }
@@ -817,15 +817,15 @@ static int is_block_brace(runner *r) {
     const tok *p = &r->st[r->nst - 1];
     char w[INJ_NAME];
     tok_text(c, p, w, sizeof w);
-    if (p->type == T_OP && !strcmp(w, ":")) {           /* label: { / case X: { / default: { */
+    if (p->type == T_OP && streq(w, ":")) {           /* label: { / case X: { / default: { */
         char w0[INJ_NAME];
         tok_text(c, &r->st[0], w0, sizeof w0);
-        return r->nst == 2 || !strcmp(w0, "case") || !strcmp(w0, "default");
+        return r->nst == 2 || streq(w0, "case") || streq(w0, "default");
     }
     if (p->type == T_OP)
-        return !strcmp(w, ")") || !strcmp(w, "=>") || !strcmp(w, "->") || !strcmp(w, ">");
+        return streq(w, ")") || streq(w, "=>") || streq(w, "->") || streq(w, ">");
     if (p->type != T_ID) return 0;
-    if (!strcmp(w, "return") || !strcmp(w, "in") || !strcmp(w, "of")) return 0;
+    if (streq(w, "return") || streq(w, "in") || streq(w, "of")) return 0;
     tok_text(c, &r->st[0], w, sizeof w);
     if (tab_keyword(w)) return 1;
     /* x = T{...} / x := T{...}: a composite literal */

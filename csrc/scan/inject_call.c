@@ -56,7 +56,7 @@ void inj_parse_args(inj_ctx *c, args_t *a, const char *close) {
             c->i += 2;
             size_t from = c->i;
             aval v = eval_expr(c);
-            if (!strcmp(w, "shell") && v.haveint && v.ival) a->shell_true = 1;
+            if (streq(w, "shell") && v.haveint && v.ival) a->shell_true = 1;
             if (a->n < MAXARGS) {
                 a->v[a->n] = v;
                 first_var(c, from, c->i, a->base[a->n]);
@@ -93,11 +93,11 @@ aval inj_expand(inj_ctx *c, aval v) {
 static int container(inj_ctx *c, const char *callee, aval *recv, args_t *a, aval *out) {
     object *o = obj_get(c, recv->obj);
     if (!o) return 0;
-    int mutates = !strcmp(callee, "put") || !strcmp(callee, "setdefault") || !strcmp(callee, "add") ||
-                  !strcmp(callee, "append") || !strcmp(callee, "push") || !strcmp(callee, "addLast") ||
-                  !strcmp(callee, "offer") || !strcmp(callee, "remove");
+    int mutates = streq(callee, "put") || streq(callee, "setdefault") || streq(callee, "add") ||
+                  streq(callee, "append") || streq(callee, "push") || streq(callee, "addLast") ||
+                  streq(callee, "offer") || streq(callee, "remove");
     if (mutates && c->dead) { *out = av_const(); return 1; }
-    if ((!strcmp(callee, "put") || !strcmp(callee, "setdefault")) && a->n >= 2 && o->is_map) {
+    if ((streq(callee, "put") || streq(callee, "setdefault")) && a->n >= 2 && o->is_map) {
         int k;
         for (k = 0; k < o->n && !same_str(c, o->key[k], a->v[0].sid); k++) {}
         if (k == o->n && o->n < INJ_OBJ_SLOTS) o->n++;
@@ -105,8 +105,8 @@ static int container(inj_ctx *c, const char *callee, aval *recv, args_t *a, aval
         *out = av_opaque();
         return 1;
     }
-    if ((!strcmp(callee, "add") || !strcmp(callee, "append") || !strcmp(callee, "push") ||
-         !strcmp(callee, "addLast") || !strcmp(callee, "offer")) && !o->is_map && a->n >= 1) {
+    if ((streq(callee, "add") || streq(callee, "append") || streq(callee, "push") ||
+         streq(callee, "addLast") || streq(callee, "offer")) && !o->is_map && a->n >= 1) {
         if (a->n == 2 && a->v[0].haveint && a->v[0].ival >= 0 && a->v[0].ival <= o->n && o->n < INJ_OBJ_SLOTS) {
             int at = (int)a->v[0].ival;
             memmove(&o->val[at + 1], &o->val[at], (size_t)(o->n - at) * sizeof o->val[0]);
@@ -120,7 +120,7 @@ static int container(inj_ctx *c, const char *callee, aval *recv, args_t *a, aval
         *out = av_const();
         return 1;
     }
-    if (!strcmp(callee, "remove") && !o->is_map && a->n == 1 && a->v[0].haveint) {
+    if (streq(callee, "remove") && !o->is_map && a->n == 1 && a->v[0].haveint) {
         int at = (int)a->v[0].ival;
         if (at >= 0 && at < o->n) {
             *out = o->val[at];
@@ -129,8 +129,8 @@ static int container(inj_ctx *c, const char *callee, aval *recv, args_t *a, aval
             return 1;
         }
     }
-    if (!strcmp(callee, "get") || !strcmp(callee, "getOrDefault") || !strcmp(callee, "pop") ||
-        !strcmp(callee, "elementAt")) {
+    if (streq(callee, "get") || streq(callee, "getOrDefault") || streq(callee, "pop") ||
+        streq(callee, "elementAt")) {
         if (o->is_map && a->n >= 1 && a->v[0].sid >= 0) {
             for (int k = 0; k < o->n; k++)
                 if (same_str(c, o->key[k], a->v[0].sid)) { *out = o->val[k]; return 1; }
@@ -157,8 +157,8 @@ static void out_params(inj_ctx *c, const char *callee, args_t *a) {
         if (strcmp(callee, outs[i].fn)) continue;
         for (int k = outs[i].arg; k < a->n; k++) {
             if (a->base[k][0]) var_set(c, a->base[k], av_taint());
-            if (strcmp(callee, "scanf") && strcmp(callee, "wscanf") && strcmp(callee, "fscanf") &&
-                strcmp(callee, "fwscanf"))
+            if (!streq(callee, "scanf") && !streq(callee, "wscanf") && !streq(callee, "fscanf") &&
+                !streq(callee, "fwscanf"))
                 break;
         }
     }
@@ -166,13 +166,13 @@ static void out_params(inj_ctx *c, const char *callee, args_t *a) {
 
 /* C string builders that write their first argument. */
 static int c_builder(inj_ctx *c, const char *callee, args_t *a, aval *out) {
-    int cat = !strcmp(callee, "strcat") || !strcmp(callee, "strncat") || !strcmp(callee, "wcscat") ||
-              !strcmp(callee, "wcsncat");
-    int cpy = !strcmp(callee, "strcpy") || !strcmp(callee, "strncpy") || !strcmp(callee, "wcscpy") ||
-              !strcmp(callee, "wcsncpy") || !strcmp(callee, "memcpy") || !strcmp(callee, "memmove");
-    int fmt = !strcmp(callee, "sprintf") || !strcmp(callee, "snprintf") ||
-              !strcmp(callee, "swprintf") || !strcmp(callee, "vsprintf") ||
-              !strcmp(callee, "vsnprintf") || !strcmp(callee, "_snprintf") || !strcmp(callee, "_snwprintf");
+    int cat = streq(callee, "strcat") || streq(callee, "strncat") || streq(callee, "wcscat") ||
+              streq(callee, "wcsncat");
+    int cpy = streq(callee, "strcpy") || streq(callee, "strncpy") || streq(callee, "wcscpy") ||
+              streq(callee, "wcsncpy") || streq(callee, "memcpy") || streq(callee, "memmove");
+    int fmt = streq(callee, "sprintf") || streq(callee, "snprintf") ||
+              streq(callee, "swprintf") || streq(callee, "vsprintf") ||
+              streq(callee, "vsnprintf") || streq(callee, "_snprintf") || streq(callee, "_snwprintf");
     if (!(cat || cpy || fmt) || a->n < 2 || !a->base[0][0]) return 0;
     aval *dst = var_find(c, a->base[0]);
     aval v;
@@ -181,7 +181,7 @@ static int c_builder(inj_ctx *c, const char *callee, args_t *a, aval *out) {
     } else if (cpy) {
         v = a->v[1];
     } else {
-        int first = !strcmp(callee, "sprintf") || !strcmp(callee, "vsprintf") ? 1 : 2;
+        int first = streq(callee, "sprintf") || streq(callee, "vsprintf") ? 1 : 2;
         v = av_const();
         for (int k = first; k < a->n; k++) v = av_concat(c, v, a->v[k]);
     }
@@ -239,14 +239,14 @@ static void check_sinks(inj_ctx *c, const char *callee, const char *path, args_t
         int cat = s[k]->cat, q = s[k]->arg;
         const char *msg = s[k]->msg;
         if (cat == K_SHELL_ARGV && a->shell_true) cat = K_SHELL;
-        if (q >= a->n && !(cat == K_HTML && !strcmp(callee, "html_safe"))) continue;
+        if (q >= a->n && !(cat == K_HTML && streq(callee, "html_safe"))) continue;
         /* Python builtins, not methods of the same name (re.compile, tn.open, query.filter) */
         if (c->lang == LANG_PY && strchr(path, '.') &&
-            (!strcmp(callee, "compile") || !strcmp(callee, "exec") || !strcmp(callee, "eval") ||
-             (!strcmp(callee, "open") && strcmp(path, "io.open") && strcmp(path, "os.open") &&
-              strcmp(path, "codecs.open"))))
+            (streq(callee, "compile") || streq(callee, "exec") || streq(callee, "eval") ||
+             (streq(callee, "open") && !streq(path, "io.open") && !streq(path, "os.open") &&
+              !streq(path, "codecs.open"))))
             continue;
-        if (cat == K_SQL && implicit_sql(callee) && strcmp(callee, "text") && !query_path(path)) continue;
+        if (cat == K_SQL && implicit_sql(callee) && !streq(callee, "text") && !query_path(path)) continue;
         aval v = q < a->n ? a->v[q] : recv;
         switch (cat) {
         case K_SQL:
@@ -255,10 +255,10 @@ static void check_sinks(inj_ctx *c, const char *callee, const char *path, args_t
             if (implicit_sql(callee) && !v.havestr) v.sqlish = 1;
             break;
         case K_SHELL:
-            if (!strcmp(callee, "BashOperator")) {      /* Airflow: the bash_command argument */
+            if (streq(callee, "BashOperator")) {      /* Airflow: the bash_command argument */
                 v = av_const();
                 for (int j = 0; j < a->n; j++)
-                    if (!strcmp(a->kw[j], "bash_command")) v = a->v[j];
+                    if (streq(a->kw[j], "bash_command")) v = a->v[j];
             } else if (c->lang == LANG_JAVA || path[0] == 's') {
                 v = av_const();                        /* every argument is part of the command */
                 for (int j = q; j < a->n; j++) v = av_join(c, v, inj_expand(c, a->v[j]));
@@ -270,31 +270,31 @@ static void check_sinks(inj_ctx *c, const char *callee, const char *path, args_t
             v = argv_value(c, a, q);
             break;
         case K_CODE:
-            if (!strcmp(callee, "setTimeout") || !strcmp(callee, "setInterval") || !strcmp(callee, "run")) {
+            if (streq(callee, "setTimeout") || streq(callee, "setInterval") || streq(callee, "run")) {
                 if (!v.dyn && v.src != V_TAINT) continue;  /* a function, not a string */
-            } else if (!strcmp(callee, "Function")) {
+            } else if (streq(callee, "Function")) {
                 v = a->v[a->n - 1];
             }
             break;
         case K_HTML:
-            if (!strcmp(callee, "html") || !strcmp(callee, "append") || !strcmp(callee, "prepend")) {
+            if (streq(callee, "html") || streq(callee, "append") || streq(callee, "prepend")) {
                 if (path[0] != '$' && strncmp(path, "jQuery", 6)) continue;
                 if (v.src != V_CONST) v.htmlish = 1, v.dyn = 1;
-            } else if (!strcmp(callee, "write") || !strcmp(callee, "print") || !strcmp(callee, "println")) {
+            } else if (streq(callee, "write") || streq(callee, "print") || streq(callee, "println")) {
                 if ((c->lang == LANG_JAVA && !strstr(path, "getWriter")) ||
                     (c->lang == LANG_JS && !strstr(path, "document")))
                     continue;
-            } else if (!strcmp(callee, "send") || !strcmp(callee, "end")) {
+            } else if (streq(callee, "send") || streq(callee, "end")) {
                 if (strncmp(path, "res.", 4) && strncmp(path, "response.", 9)) continue;
-            } else if (!strcmp(callee, "Fprintf")) {
+            } else if (streq(callee, "Fprintf")) {
                 v = av_const();
                 for (int j = q; j < a->n; j++) v = av_concat(c, v, a->v[j]);
-            } else if (!strcmp(callee, "render")) {      /* template.render(x=input) */
+            } else if (streq(callee, "render")) {      /* template.render(x=input) */
                 if (!strchr(path, '.')) continue;        /* Django's render() escapes */
                 v = av_const();
                 for (int j = q; j < a->n; j++) v = av_join(c, v, a->v[j]);
                 if (v.src != V_TAINT) continue;
-            } else if (!strcmp(callee, "$") || !strcmp(callee, "jQuery")) {
+            } else if (streq(callee, "$") || streq(callee, "jQuery")) {
                 if (!v.dyn && v.src != V_TAINT) continue; /* selector built from data */
                 v.htmlish = 1;
                 v.dyn = 1;
@@ -319,7 +319,7 @@ aval inj_call(inj_ctx *c, const char *path, aval recv, int has_recv, int recv_kn
     inj_parse_args(c, a, ")");
     aval out = av_opaque();
     int mask;
-    if (tab_source(c->lang, path, 1) && strcmp(callee, "read")) {
+    if (tab_source(c->lang, path, 1) && !streq(callee, "read")) {
         out = av_taint();
     } else if (c->lang == LANG_C && c_builder(c, callee, a, &out)) {
         /* out set */
@@ -331,7 +331,7 @@ aval inj_call(inj_ctx *c, const char *path, aval recv, int has_recv, int recv_kn
         if (mask == C_ALL) out = av_const();
         else { out.clean |= (uint8_t)mask; out.call = -1; }
         out.obj = -1;
-    } else if (!strcmp(callee, "charAt") && recv.havestr && a->n == 1 && a->v[0].haveint) {
+    } else if (streq(callee, "charAt") && recv.havestr && a->n == 1 && a->v[0].haveint) {
         const char *s = pool_str(c, recv.sid);
         out = av_const();
         if (a->v[0].ival >= 0 && (size_t)a->v[0].ival < strlen(s)) {
@@ -344,7 +344,7 @@ aval inj_call(inj_ctx *c, const char *path, aval recv, int has_recv, int recv_kn
         out = has_recv ? recv : av_const();
         out.obj = -1;
         for (int k = 0; k < a->n; k++) out = av_concat(c, out, inj_expand(c, a->v[k]));
-        if (!strcmp(callee, "append") && has_recv && recv_name[0]) var_set(c, recv_name, out);
+        if (streq(callee, "append") && has_recv && recv_name[0]) var_set(c, recv_name, out);
     } else {
         int ok = ctor;
         if (ctor) {                                /* a new object holds its arguments */

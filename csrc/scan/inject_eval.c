@@ -376,18 +376,18 @@ static aval primary(inj_ctx *c) {
     if (t->type == T_ID) {
         char w[INJ_NAME];
         tok_text(c, t, w, sizeof w);
-        if (!strcmp(w, "true") || !strcmp(w, "True") || !strcmp(w, "TRUE")) {
+        if (streq(w, "true") || streq(w, "True") || streq(w, "TRUE")) {
             c->i++;
             aval a = av_const(); a.haveint = 1; a.ival = 1;
             return a;
         }
-        if (!strcmp(w, "false") || !strcmp(w, "False") || !strcmp(w, "FALSE") || !strcmp(w, "null") ||
-            !strcmp(w, "None") || !strcmp(w, "nil") || !strcmp(w, "NULL") || !strcmp(w, "undefined")) {
+        if (streq(w, "false") || streq(w, "False") || streq(w, "FALSE") || streq(w, "null") ||
+            streq(w, "None") || streq(w, "nil") || streq(w, "NULL") || streq(w, "undefined")) {
             c->i++;
             aval a = av_const(); a.haveint = 1; a.ival = 0;
             return a;
         }
-        if (!strcmp(w, "new")) {
+        if (streq(w, "new")) {
             c->i++;
             if (peek(c) && peek(c)->type == T_ID) {
                 char ty[INJ_NAME];
@@ -425,18 +425,18 @@ static aval primary(inj_ctx *c) {
             }
             return av_opaque();
         }
-        if (!strcmp(w, "this") || !strcmp(w, "self") || !strcmp(w, "$this") || !strcmp(w, "super")) {
+        if (streq(w, "this") || streq(w, "self") || streq(w, "$this") || streq(w, "super")) {
             c->i++;                                    /* the object itself is no data */
             char path[256];
             str_copy(path, sizeof path, w);
             return postfix(c, av_const(), path, sizeof path, 1, 1);
         }
-        if (!strcmp(w, "lambda")) {                    /* lambda params: body */
+        if (streq(w, "lambda")) {                    /* lambda params: body */
             while (c->i < c->nt && !at_op(c, ":")) c->i++;
             if (at_op(c, ":")) { c->i++; (void)eval_expr(c); }
             return av_opaque();
         }
-        if (!strcmp(w, "function") || !strcmp(w, "func") || !strcmp(w, "fn")) {
+        if (streq(w, "function") || streq(w, "func") || streq(w, "fn")) {
             /* an inline function: its body is analysed as statements */
             while (c->i < c->nt && !at_stop(c)) {
                 if (at_op(c, "(") || at_op(c, "[") || at_op(c, "{")) inj_skip_group(c);
@@ -510,17 +510,17 @@ static aval unary(inj_ctx *c) {
     if (t->type == T_ID) {
         char w[INJ_NAME];
         tok_text(c, t, w, sizeof w);
-        if (!strcmp(w, "not")) {
+        if (streq(w, "not")) {
             c->i++;
             aval v = unary(c), b = av_const();
             if (v.haveint) { b.haveint = 1; b.ival = !v.ival; }
             return b;
         }
-        if (!strcmp(w, "await") || !strcmp(w, "typeof") || !strcmp(w, "yield") || !strcmp(w, "void") ||
-            !strcmp(w, "delete") || !strcmp(w, "await")) {
+        if (streq(w, "await") || streq(w, "typeof") || streq(w, "yield") || streq(w, "void") ||
+            streq(w, "delete") || streq(w, "await")) {
             c->i++;
             aval v = unary(c);
-            return !strcmp(w, "typeof") ? av_const() : v;
+            return streq(w, "typeof") ? av_const() : v;
         }
     }
     return primary(c);
@@ -553,36 +553,36 @@ static int binop(inj_ctx *c, char *op) {
 static aval apply(inj_ctx *c, const char *op, aval a, aval b) {
     int ints = a.haveint && b.haveint;
     aval r = av_const();
-    if (!strcmp(op, "||") || !strcmp(op, "&&") || !strcmp(op, "??")) {
+    if (streq(op, "||") || streq(op, "&&") || streq(op, "??")) {
         if (ints) {
             r.haveint = 1;
-            r.ival = !strcmp(op, "&&") ? (a.ival && b.ival) : (a.ival || b.ival);
+            r.ival = streq(op, "&&") ? (a.ival && b.ival) : (a.ival || b.ival);
             return r;
         }
-        if (!strcmp(op, "&&")) return av_const();
+        if (streq(op, "&&")) return av_const();
         return av_join(c, a, b);
     }
-    if (strchr("=!<>", op[0]) && strcmp(op, "<<") && strcmp(op, ">>")) {
+    if (strchr("=!<>", op[0]) && !streq(op, "<<") && !streq(op, ">>")) {
         int cmp = 2;
         if (ints) cmp = a.ival < b.ival ? -1 : a.ival > b.ival;
         else if (a.havestr && b.havestr) cmp = strcmp(pool_str(c, a.sid), pool_str(c, b.sid));
         if (cmp != 2) {
             r.haveint = 1;
-            if (!strcmp(op, "==") || !strcmp(op, "===")) r.ival = cmp == 0;
-            else if (!strcmp(op, "!=") || !strcmp(op, "!==")) r.ival = cmp != 0;
-            else if (!strcmp(op, "<")) r.ival = cmp < 0;
-            else if (!strcmp(op, ">")) r.ival = cmp > 0;
-            else if (!strcmp(op, "<=")) r.ival = cmp <= 0;
-            else if (!strcmp(op, ">=")) r.ival = cmp >= 0;
+            if (streq(op, "==") || streq(op, "===")) r.ival = cmp == 0;
+            else if (streq(op, "!=") || streq(op, "!==")) r.ival = cmp != 0;
+            else if (streq(op, "<")) r.ival = cmp < 0;
+            else if (streq(op, ">")) r.ival = cmp > 0;
+            else if (streq(op, "<=")) r.ival = cmp <= 0;
+            else if (streq(op, ">=")) r.ival = cmp >= 0;
             else r.ival = cmp;
         }
         return r;
     }
-    if (!strcmp(op, "+") || !strcmp(op, ".")) {
+    if (streq(op, "+") || streq(op, ".")) {
         if (ints && op[0] == '+') { r.haveint = 1; r.ival = a.ival + b.ival; return r; }
         return av_concat(c, a, b);
     }
-    if (!strcmp(op, "%") && (a.havestr || a.sqlish || a.htmlish) && c->lang == LANG_PY) {
+    if (streq(op, "%") && (a.havestr || a.sqlish || a.htmlish) && c->lang == LANG_PY) {
         return av_concat(c, a, inj_expand(c, b));            /* "..." % args */
     }
     if (ints) {

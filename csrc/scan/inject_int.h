@@ -194,8 +194,14 @@ static inline uint32_t tok_pack(const char *s, size_t n) {
     return v;
 }
 
+/* 1 when a equals the literal lit (the first byte is compared inline, so
+ * most mismatches cost no call). */
+static inline __attribute__((always_inline)) int streq(const char *a, const char *lit) {
+    return a[0] == lit[0] && (!lit[0] || !strcmp(a + 1, lit + 1));
+}
+
 /* 1 when the (non-string) token's text is exactly s. */
-static inline int tok_is(inj_ctx *c, const tok *t, const char *s) {
+static inline __attribute__((always_inline)) int tok_is(inj_ctx *c, const tok *t, const char *s) {
     size_t n = strlen(s);
     if (t->len != n || t->type == T_STR || t->code != tok_pack(s, n)) return 0;
     return n <= 4 || sv_lit(c->v, t->off + 4, s + 4, 0);

@@ -167,6 +167,14 @@ static int token(lexer *lx, scan_view *v, tok *t, size_t q) {
     return 1;
 }
 
+/* A Python string prefix letter (r, b, u, f in either case). */
+static int py_str_prefix(int ch) {
+    switch (ch) {
+    case 'r': case 'R': case 'b': case 'B': case 'u': case 'U': case 'f': case 'F': return 1;
+    default: return 0;
+    }
+}
+
 int lex_next(lexer *lx, scan_view *v, tok *t) {
     v->need = 0;
     for (;;) {
@@ -250,7 +258,7 @@ int lex_next(lexer *lx, scan_view *v, tok *t) {
         if (lx->lang == LANG_PY || lx->lang == LANG_ANY) {
             size_t q = p;
             int f = 0, raw = 0;
-            while (q - p < 2 && strchr("rRbBuUfF", sv_at(v, q) > 0 ? sv_at(v, q) : '@')) {
+            while (q - p < 2 && py_str_prefix(sv_at(v, q))) {
                 int d = sv_at(v, q) | 32;
                 f |= d == 'f';
                 raw |= d == 'r';
@@ -350,7 +358,7 @@ int lex_next(lexer *lx, scan_view *v, tok *t) {
         t->type = T_OP;
         t->off = p;
         t->len = 1;
-        if (strchr("=!<>&|+-*/%:^.?", c)) {                 /* may start a longer operator */
+        if (c == 0 || memchr("=!<>&|+-*/%:^.?", c, 15)) {     /* may start a longer operator */
             int c2 = sv_at(v, p + 2);
             if (v->need) return 0;
             char op[4] = {(char)c, (char)(c1 > 0 ? c1 : 0), (char)(c2 > 0 ? c2 : 0), 0};

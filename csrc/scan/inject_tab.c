@@ -214,7 +214,7 @@ int tab_sink(int lang, const char *callee, const char *path, const sink_def **ou
 
 int tab_mentions_sink(int lang, const char *word) {
     if (!(roles_of(word) & N_SINK)) return 0;
-    if (!strcmp(word, "innerHTML") || !strcmp(word, "outerHTML")) return 1;
+    if (streq(word, "innerHTML") || streq(word, "outerHTML")) return 1;
     for (size_t i = 0; i < sizeof sinks / sizeof sinks[0]; i++) {
         const char *n = sinks[i].name;
         if (n[0] == '.') n = strrchr(n, '.') + 1;
@@ -257,7 +257,7 @@ int tab_source(int lang, const char *path, int is_call) {
         if (roles_of(callee) & N_SOURCE)
         for (size_t i = 0; i < sizeof source_calls / sizeof source_calls[0]; i++)
             if ((source_calls[i].langs & L(lang)) && !strcmp(callee, source_calls[i].name)) {
-                if (lang == LANG_GO && (!strcmp(callee, "Query") || !strcmp(callee, "Param")) &&
+                if (lang == LANG_GO && (streq(callee, "Query") || streq(callee, "Param")) &&
                     !strstr(path, "URL") && path[0] != 'c')
                     continue;
                 return 1;
@@ -305,7 +305,7 @@ int tab_sanitizer(int lang, const char *callee) {
 
 /* Library methods known to return a fixed value whatever their input: the
  * OWASP Benchmark's SeparateClassRequest.getTheValue ("a safe source"). */
-int tab_constant(const char *callee) { return !strcmp(callee, "getTheValue"); }
+int tab_constant(const char *callee) { return streq(callee, "getTheValue"); }
 
 /* Checks that vouch for a value when they guard a branch: containment or
  * character tests for paths, membership in an allow-list for anything. */

@@ -119,35 +119,55 @@ const char *pool_str(inj_ctx *c, int sid) {
     return sid >= 0 && (size_t)sid < c->npool ? c->pool + sid : "";
 }
 
-/* low: the lower-cased text, NUL-terminated. */
-static int has_word(const char *low, size_t n, const char *w) {
-    size_t m = strlen(w);
-    for (const char *p = strstr(low, w); p; p = strstr(p + 1, w)) {
-        size_t i = (size_t)(p - low);
-        int before = i == 0 || !isalpha((uint8_t)low[i - 1]);
-        int after = i + m == n || !isalpha((uint8_t)low[i + m]);
-        if (before && after) return 1;
+static int ascii_alpha(int ch) { return (unsigned)((ch | 32) - 'a') < 26; }
+
+/* 1 when the lower-cased word w[0..n) is lit. */
+static int word_is(const char *w, size_t n, const char *lit) {
+    if (strlen(lit) != n) return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((w[i] | 32) != lit[i]) return 0;
+    return 1;
+}
+
+/* 1 when text reads like SQL: one of the statement words or clauses
+ * (select, insert into, update, delete from, where, values, order by,
+ * group by, having, union, drop/create/alter/truncate table, {call) appears
+ * as a whole word (ignoring case), or both "limit" and "from" do. Text ends
+ * at its first NUL byte. */
+static int sqlish_text(const char *s, size_t n) {
+    static const char *const one[] = {"select", "update", "where", "values", "having", "union"};
+    static const char *const two[][2] = {{"insert", "into"}, {"delete", "from"}, {"order", "by"},
+                                         {"group", "by"}, {"drop", "table"}, {"create", "table"},
+                                         {"alter", "table"}, {"truncate", "table"}};
+    const char *nul = memchr(s, 0, n);
+    if (nul) n = (size_t)(nul - s);
+    int limit = 0, from = 0;
+    for (size_t i = 0; i < n;) {
+        if (!ascii_alpha((uint8_t)s[i])) { i++; continue; }
+        size_t j = i;
+        while (j < n && ascii_alpha((uint8_t)s[j])) j++;
+        const char *w = s + i;
+        size_t len = j - i;
+        for (size_t k = 0; k < sizeof one / sizeof one[0]; k++)
+            if (word_is(w, len, one[k])) return 1;
+        if (j + 1 < n && s[j] == ' ' && ascii_alpha((uint8_t)s[j + 1])) {
+            size_t e = j + 1;
+            while (e < n && ascii_alpha((uint8_t)s[e])) e++;
+            for (size_t k = 0; k < sizeof two / sizeof two[0]; k++)
+                if (word_is(w, len, two[k][0]) && word_is(s + j + 1, e - j - 1, two[k][1])) return 1;
+        }
+        if (word_is(w, len, "call") && i > 0 && s[i - 1] == '{' && (i == 1 || !ascii_alpha((uint8_t)s[i - 2])))
+            return 1;
+        limit |= word_is(w, len, "limit");
+        from |= word_is(w, len, "from");
+        i = j;
     }
-    return 0;
+    return limit && from;
 }
 
 /* Marks what a literal's text looks like: SQL, HTML markup, a shell. */
 void av_scan_literal(aval *a, const char *s, size_t n) {
-    static const char *const sql[] = {"select", "insert into", "update", "delete from", "where",
-                                      "values", "order by", "group by", "having", "union",
-                                      "drop table", "create table", "alter table", "{call",
-                                      "truncate table", "limit", "from", NULL};
-    int hits = 0;
-    if (n >= 4 && n < 4096) {
-        char *low = malloc(n + 1);
-        if (low) {
-            for (size_t i = 0; i < n; i++) low[i] = (char)tolower((uint8_t)s[i]);
-            low[n] = 0;
-            for (int i = 0; sql[i] && hits < 2; i++) hits += has_word(low, n, sql[i]) * (i < 15 ? 2 : 1);
-            free(low);
-        }
-    }
-    if (hits >= 2) a->sqlish = 1;
+    if (n >= 4 && n < 4096 && sqlish_text(s, n)) a->sqlish = 1;
     for (size_t i = 0; i + 1 < n; i++)
         if (s[i] == '<' && (isalpha((uint8_t)s[i + 1]) || s[i + 1] == '/')) { a->htmlish = 1; break; }
     static const char *const sh[] = {"sh", "bash", "/bin/sh", "/bin/bash", "cmd", "cmd.exe",
