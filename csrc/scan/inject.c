@@ -153,6 +153,7 @@ static void store_function(runner *r, frame *f, size_t end) {
     if (!(d->body = malloc(len))) return;
     sv_copy(r->c.v, f->body_start, len, d->body);
     d->len = len;
+    d->returns = memmem(d->body, len, "return", 6) != NULL;
     d->lang = r->c.lang;
     str_copy(d->name, sizeof d->name, f->fname);
     d->h = name_hash(d->name);
@@ -1119,7 +1120,7 @@ aval call_user(inj_ctx *c, const char *name, const aval *args, int nargs, int *o
     for (size_t k = *c->nfns; k-- > 0;)
         if ((*c->fns)[k].h == h && !strcmp((*c->fns)[k].name, name)) { d = &(*c->fns)[k]; fn = k; break; }
     *ok = d != NULL;
-    if (!d) return av_opaque();
+    if (!d || !d->returns) return av_opaque();     /* no return statement: no value */
     memo_ent key;
     memset(&key, 0, sizeof key);
     key.used = 1;

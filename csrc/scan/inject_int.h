@@ -130,6 +130,7 @@ typedef struct {                       /* a user function, kept to evaluate call
     char param[8][INJ_NAME];
     char *body;
     size_t len;
+    int returns;                       /* the body has a return statement */
 } fndef;
 
 typedef struct {                       /* a sink whose verdict waits for a function */
