@@ -188,10 +188,10 @@ static void pop(runner *r, size_t end) {
 
 /* ---- statement helpers ---------------------------------------------------- */
 
-static int word(runner *r, size_t k, const char *w) {
+static inline __attribute__((always_inline)) int word(runner *r, size_t k, const char *w) {
     return k < r->c.nt && r->c.t[k].type == T_ID && tok_is(&r->c, &r->c.t[k], w);
 }
-static int op(runner *r, size_t k, const char *o) {
+static inline __attribute__((always_inline)) int op(runner *r, size_t k, const char *o) {
     return k < r->c.nt && r->c.t[k].type == T_OP && tok_is(&r->c, &r->c.t[k], o);
 }
 
@@ -219,13 +219,16 @@ static size_t group_end(runner *r, size_t k, size_t to) {
 /* First index in [from, to) of an op of the NULL-terminated list at bracket
  * depth 0, or to; *which (optional) receives its index in the list. */
 static size_t find_top_any(runner *r, size_t from, size_t to, const char *const *ops, int *which) {
+    tok_text_t x[16];
+    int n = 0;
+    while (ops[n] && n < 16) x[n] = tok_text_of(ops[n]), n++;
     int d = 0;
     for (size_t k = from; k < to; k++) {
         const tok *t = &r->c.t[k];
         if (t->type != T_OP) continue;
         if (!d)
-            for (int o = 0; ops[o]; o++)
-                if (tok_is(&r->c, t, ops[o])) {
+            for (int o = 0; o < n; o++)
+                if (tok_is_text(&r->c, t, &x[o])) {
                     if (which) *which = o;
                     return k;
                 }

@@ -531,11 +531,6 @@ static aval unary(inj_ctx *c) {
 static int binop(inj_ctx *c, char *op) {
     const tok *t = peek(c);
     if (!t) return 0;
-    static const struct { const char *op; int prec; } ops[] = {
-        {"||", 1}, {"??", 1}, {"&&", 2}, {"|", 3}, {"^", 4}, {"&", 5}, {"==", 6}, {"!=", 6},
-        {"===", 6}, {"!==", 6}, {"<", 6}, {">", 6}, {"<=", 6}, {">=", 6}, {"<=>", 6}, {"<<", 7},
-        {">>", 7}, {"+", 8}, {"-", 8}, {".", 8}, {"*", 9}, {"/", 9}, {"%", 9}, {"**", 10},
-    };
     if (t->type == T_ID) {
         if (tok_is(c, t, "or")) { strcpy(op, "||"); return 1; }
         if (tok_is(c, t, "and")) { strcpy(op, "&&"); return 2; }
@@ -545,8 +540,12 @@ static int binop(inj_ctx *c, char *op) {
     if (t->type != T_OP || t->len > 3) return 0;
     if (tok_is(c, t, ".") && c->lang != LANG_PHP) return 0;
     if (tok_is(c, t, "..") && c->lang == LANG_LUA) { strcpy(op, "."); return 8; }
-    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
-        if (tok_is(c, t, ops[k].op)) { strcpy(op, ops[k].op); return ops[k].prec; }
+#define BINOP(text, prec) if (tok_is(c, t, text)) { strcpy(op, text); return prec; }
+    BINOP("||", 1) BINOP("??", 1) BINOP("&&", 2) BINOP("|", 3) BINOP("^", 4) BINOP("&", 5)
+    BINOP("==", 6) BINOP("!=", 6) BINOP("===", 6) BINOP("!==", 6) BINOP("<", 6) BINOP(">", 6)
+    BINOP("<=", 6) BINOP(">=", 6) BINOP("<=>", 6) BINOP("<<", 7) BINOP(">>", 7) BINOP("+", 8)
+    BINOP("-", 8) BINOP(".", 8) BINOP("*", 9) BINOP("/", 9) BINOP("%", 9) BINOP("**", 10)
+#undef BINOP
     return 0;
 }
 

@@ -207,6 +207,17 @@ static inline __attribute__((always_inline)) int tok_is(inj_ctx *c, const tok *t
     if (t->len != n || t->type == T_STR || t->code != tok_pack(s, n)) return 0;
     return n <= 4 || sv_lit(c->v, t->off + 4, s + 4, 0);
 }
+/* A text to compare tokens with, measured once (for tables of texts). */
+typedef struct { uint32_t len, code; const char *s; } tok_text_t;
+static inline tok_text_t tok_text_of(const char *s) {
+    size_t n = strlen(s);
+    return (tok_text_t){(uint32_t)n, tok_pack(s, n), s};
+}
+/* tok_is() for a measured text. */
+static inline int tok_is_text(inj_ctx *c, const tok *t, const tok_text_t *x) {
+    if (t->len != x->len || t->type == T_STR || t->code != x->code) return 0;
+    return x->len <= 4 || sv_lit(c->v, t->off + 4, x->s + 4, 0);
+}
 void ctx_reset_unit(inj_ctx *c);
 void ctx_free(inj_ctx *c);
 

@@ -121,9 +121,9 @@ const char *pool_str(inj_ctx *c, int sid) {
 
 static int ascii_alpha(int ch) { return (unsigned)((ch | 32) - 'a') < 26; }
 
-/* 1 when the lower-cased word w[0..n) is lit. */
-static int word_is(const char *w, size_t n, const char *lit) {
-    if (strlen(lit) != n) return 0;
+/* 1 when the word w[0..n), lower-cased, is lit. */
+static inline __attribute__((always_inline)) int word_is(const char *w, size_t n, const char *lit) {
+    if (strlen(lit) != n || (w[0] | 32) != lit[0]) return 0;
     for (size_t i = 0; i < n; i++)
         if ((w[i] | 32) != lit[i]) return 0;
     return 1;
@@ -170,10 +170,12 @@ void av_scan_literal(aval *a, const char *s, size_t n) {
     if (n >= 4 && n < 4096 && sqlish_text(s, n)) a->sqlish = 1;
     for (size_t i = 0; i + 1 < n; i++)
         if (s[i] == '<' && (isalpha((uint8_t)s[i + 1]) || s[i + 1] == '/')) { a->htmlish = 1; break; }
-    static const char *const sh[] = {"sh", "bash", "/bin/sh", "/bin/bash", "cmd", "cmd.exe",
-                                     "powershell", "-c", "/c", NULL};
-    for (int i = 0; sh[i]; i++)
-        if (n == strlen(sh[i]) && !strncmp(s, sh[i], n)) a->shellish = 1;
+    if (n <= 10) {
+        static const char *const sh[] = {"sh", "bash", "/bin/sh", "/bin/bash", "cmd", "cmd.exe",
+                                         "powershell", "-c", "/c", NULL};
+        for (int i = 0; sh[i]; i++)
+            if (n == strlen(sh[i]) && !strncmp(s, sh[i], n)) a->shellish = 1;
+    }
     if (n > 6 && (!strncmp(s, "sh -c", 5) || !strncmp(s, "bash -c", 7) || !strncmp(s, "cmd /c", 6)))
         a->shellish = 1;
 }
