@@ -961,7 +961,7 @@ static void feed_token(runner *r, const tok *t) {
     }
     if (!grow_toks(&r->st, &r->cst, r->nst + 1)) return;
     r->st[r->nst++] = *t;
-    if (t->type == T_ID && !r->sink_in_st) {
+    if (t->type == T_ID && !r->sink_in_st && !c->depth) {   /* for holds: the top level only */
         char w[INJ_NAME];
         tok_text(c, t, w, sizeof w);
         r->sink_in_st = tab_mentions_sink(c->lang, w);
@@ -1029,21 +1029,32 @@ static void runner_free(runner *r) {
 }
 
 /* Calls to user functions are memoised: the result depends only on the
- * function, the C macros known, the nesting depth, the arguments' abstract
- * values (string and object ids are not passed into the body) and the
- * functions the evaluation looked up by name. Those names are kept as a
- * bloom filter in the entry, so a function defined later invalidates only
- * the entries whose evaluation (transitively) looked its name up. */
+ * function, the C macros known, the arguments' abstract values (string and
+ * object ids are not passed into the body), the functions the evaluation
+ * looked up by name and, where the nesting limit cut a call short, the
+ * depth. Looked-up names are kept as a bloom filter, so a function defined
+ * later invalidates only the entries whose evaluation (transitively) looked
+ * its name up. An entry computed at depth d whose evaluation reached known
+ * functions down to depth need (and was never cut short) holds at any depth
+ * d' with d' + (need - d) within the limit. */
+#define MAX_DEPTH 3
 #define MEMO_WAYS 4
 #define MEMO_SETS 256
 #define DEP_WORDS 4
+
+struct inj_deps {
+    uint64_t names[DEP_WORDS];          /* bloom of names looked up */
+    int need;                           /* deepest depth that called a known function */
+    int capped;                         /* a known function was not called: depth limit */
+};
+
 typedef struct {
     int used, depth, nargs;
     size_t fn, nmacro;
     aval arg[INJ_ARGS];
     aval ret;
     size_t nfns;                        /* functions known when the entry was last valid */
-    uint64_t deps[DEP_WORDS];
+    struct inj_deps deps;
 } memo_ent;
 struct inj_memo { memo_ent e[MEMO_SETS][MEMO_WAYS]; unsigned next[MEMO_SETS]; };
 
@@ -1064,18 +1075,32 @@ static aval abstract(aval a) {
     return n;
 }
 
-static void deps_add(uint64_t *deps, uint32_t h) {
-    deps[(h >> 6) % DEP_WORDS] |= 1ull << (h & 63);
-    deps[(h >> 14) % DEP_WORDS] |= 1ull << ((h >> 8) & 63);
+static void deps_add(struct inj_deps *d, uint32_t h) {
+    d->names[(h >> 6) % DEP_WORDS] |= 1ull << (h & 63);
+    d->names[(h >> 14) % DEP_WORDS] |= 1ull << ((h >> 8) & 63);
 }
 
-static int deps_have(const uint64_t *deps, uint32_t h) {
-    return (deps[(h >> 6) % DEP_WORDS] >> (h & 63) & 1) && (deps[(h >> 14) % DEP_WORDS] >> ((h >> 8) & 63) & 1);
+static int deps_have(const struct inj_deps *d, uint32_t h) {
+    return (d->names[(h >> 6) % DEP_WORDS] >> (h & 63) & 1) &&
+           (d->names[(h >> 14) % DEP_WORDS] >> ((h >> 8) & 63) & 1);
+}
+
+/* Adds what a call made at depth `depth` depended on (inner: its
+ * evaluation's dependencies, computed at depth inner_depth) to c's. */
+static void deps_merge(inj_ctx *c, int depth, const struct inj_deps *inner, int inner_depth) {
+    struct inj_deps *d = c->deps;
+    if (!d) return;
+    if (d->need < depth) d->need = depth;
+    if (!inner) return;
+    for (int k = 0; k < DEP_WORDS; k++) d->names[k] |= inner->names[k];
+    int need = depth + inner->need - inner_depth;
+    if (d->need < need) d->need = need;
+    d->capped |= inner->capped;
 }
 
 static int same_key(const memo_ent *m, const memo_ent *key) {
-    return m->used && m->fn == key->fn && m->depth == key->depth && m->nmacro == key->nmacro &&
-           m->nargs == key->nargs && !memcmp(m->arg, key->arg, sizeof key->arg);
+    return m->used && m->fn == key->fn && m->nmacro == key->nmacro && m->nargs == key->nargs &&
+           !memcmp(m->arg, key->arg, sizeof key->arg);
 }
 
 static memo_ent *memo_set(inj_ctx *c, const memo_ent *key, unsigned *set) {
@@ -1083,13 +1108,13 @@ static memo_ent *memo_set(inj_ctx *c, const memo_ent *key, unsigned *set) {
     uint32_t h = 2166136261u;
     const uint8_t *p = (const uint8_t *)key->arg;
     for (size_t i = 0; i < (size_t)key->nargs * sizeof(aval); i++) h = (h ^ p[i]) * 16777619u;
-    h ^= (uint32_t)key->fn * 2654435761u ^ (uint32_t)key->depth * 40503u ^ (uint32_t)key->nmacro * 97u ^
-         (uint32_t)key->nargs;
+    h ^= (uint32_t)key->fn * 2654435761u ^ (uint32_t)key->nmacro * 97u ^ (uint32_t)key->nargs;
     *set = h % MEMO_SETS;
     return (*c->memo)->e[*set];
 }
 
-/* The entry for key when it is still valid with the functions known now. */
+/* The entry for key when it still holds with the functions known now and at
+ * c's depth. */
 static memo_ent *memo_find(inj_ctx *c, const memo_ent *key) {
     unsigned set;
     memo_ent *ways = memo_set(c, key, &set);
@@ -1097,8 +1122,12 @@ static memo_ent *memo_find(inj_ctx *c, const memo_ent *key) {
     for (int w = 0; w < MEMO_WAYS; w++) {
         memo_ent *m = &ways[w];
         if (!same_key(m, key)) continue;
-        for (size_t k = m->nfns; k < *c->nfns; k++)
-            if (deps_have(m->deps, (*c->fns)[k].h)) { m->used = 0; return NULL; }
+        int fits = m->depth == c->depth ||
+                   (!m->deps.capped && c->depth + m->deps.need - m->depth < MAX_DEPTH);
+        if (!fits) continue;
+        size_t k = m->nfns;
+        while (k < *c->nfns && !deps_have(&m->deps, (*c->fns)[k].h)) k++;
+        if (k < *c->nfns) { m->used = 0; continue; }   /* a function it looked up was (re)defined */
         m->nfns = *c->nfns;
         return m;
     }
@@ -1115,15 +1144,29 @@ static void memo_store(inj_ctx *c, const memo_ent *key) {
     ways[w] = *key;
 }
 
-aval call_user(inj_ctx *c, const char *name, const aval *args, int nargs, int *ok) {
-    fndef *d = NULL;
-    size_t fn = 0;
+/* The newest user function called name, or NULL; records the lookup. */
+static fndef *find_fn(inj_ctx *c, const char *name, size_t *index) {
     uint32_t h = name_hash(name);
     if (c->deps) deps_add(c->deps, h);
     for (size_t k = *c->nfns; k-- > 0;)
-        if ((*c->fns)[k].h == h && !strcmp((*c->fns)[k].name, name)) { d = &(*c->fns)[k]; fn = k; break; }
+        if ((*c->fns)[k].h == h && !strcmp((*c->fns)[k].name, name)) {
+            if (index) *index = k;
+            return &(*c->fns)[k];
+        }
+    return NULL;
+}
+
+void call_capped(inj_ctx *c, const char *name) {
+    if (c->deps && find_fn(c, name, NULL)) c->deps->capped = 1;
+}
+
+aval call_user(inj_ctx *c, const char *name, const aval *args, int nargs, int *ok) {
+    size_t fn = 0;
+    fndef *d = find_fn(c, name, &fn);
     *ok = d != NULL;
-    if (!d || !d->returns) return av_opaque();     /* no return statement: no value */
+    if (!d) return av_opaque();
+    deps_merge(c, c->depth, NULL, 0);
+    if (!d->returns) return av_opaque();           /* no return statement: no value */
     memo_ent key;
     memset(&key, 0, sizeof key);
     key.used = 1;
@@ -1134,8 +1177,7 @@ aval call_user(inj_ctx *c, const char *name, const aval *args, int nargs, int *o
     for (int k = 0; k < key.nargs; k++) key.arg[k] = abstract(args[k]);
     memo_ent *m = memo_find(c, &key);
     if (m) {
-        if (c->deps)
-            for (int k = 0; k < DEP_WORDS; k++) c->deps[k] |= m->deps[k];
+        deps_merge(c, c->depth, &m->deps, m->depth);
         return m->ret;
     }
     runner *n = malloc(sizeof *n);
@@ -1149,7 +1191,8 @@ aval call_user(inj_ctx *c, const char *name, const aval *args, int nargs, int *o
     n->c.nfns = c->nfns;
     n->c.cfns = c->cfns;
     n->c.memo = c->memo;
-    n->c.deps = key.deps;
+    key.deps.need = c->depth;
+    n->c.deps = &key.deps;
     if (c->nmacro && (n->c.macro = malloc(c->nmacro * sizeof *c->macro))) {
         memcpy(n->c.macro, c->macro, c->nmacro * sizeof *c->macro);
         n->c.nmacro = n->c.cmacro = c->nmacro;
@@ -1164,8 +1207,7 @@ aval call_user(inj_ctx *c, const char *name, const aval *args, int nargs, int *o
     r.havestr = 0;
     runner_free(n);
     free(n);
-    if (c->deps)
-        for (int k = 0; k < DEP_WORDS; k++) c->deps[k] |= key.deps[k];
+    deps_merge(c, c->depth, &key.deps, key.depth);
     key.ret = r;
     key.nfns = *c->nfns;
     memo_store(c, &key);

@@ -159,7 +159,7 @@ struct inj_ctx {
     callrec **calls; size_t *ncalls, *ccalls;
     fndef **fns; size_t *nfns, *cfns;
     struct inj_memo **memo;            /* results of calls to user functions */
-    uint64_t *deps;                    /* nested: names of functions looked up (bloom) */
+    struct inj_deps *deps;             /* nested: what the evaluation depended on */
     /* C object-like macros */
     char (*macro)[2][INJ_NAME]; size_t nmacro, cmacro;
     /* statement being executed */
@@ -293,6 +293,8 @@ int verdict(inj_ctx *c, int cat, aval *v, int final);
 /* Evaluates a call to a user function (inject.c): runs its stored body with
  * the parameters bound; *ok is 0 when the function is not known (yet). */
 aval call_user(inj_ctx *c, const char *name, const aval *args, int nargs, int *ok);
+/* Notes, at the nesting limit, a call to name that is not evaluated. */
+void call_capped(inj_ctx *c, const char *name);
 
 /* inject_tab.c: per-language tables */
 /* A sink: callee name (or ".dotted.path" suffix), category, languages,
