@@ -1039,7 +1039,7 @@ static void runner_free(runner *r) {
  * d' with d' + (need - d) within the limit. */
 #define MAX_DEPTH 3
 #define MEMO_WAYS 4
-#define MEMO_SETS 256
+#define MEMO_SETS 64
 #define DEP_WORDS 4
 
 struct inj_deps {

@@ -121,11 +121,14 @@ const char *pool_str(inj_ctx *c, int sid) {
 
 static int ascii_alpha(int ch) { return (unsigned)((ch | 32) - 'a') < 26; }
 
-/* 1 when the word w[0..n), lower-cased, is lit. */
-static inline __attribute__((always_inline)) int word_is(const char *w, size_t n, const char *lit) {
-    if (strlen(lit) != n || (w[0] | 32) != lit[0]) return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((w[i] | 32) != lit[i]) return 0;
+typedef struct { const char *s; size_t n; } word_t;
+#define WORD(lit) {lit, sizeof lit - 1}
+
+/* 1 when the word w[0..n), lower-cased, is x. */
+static inline int word_is(const char *w, size_t n, const word_t *x) {
+    if (x->n != n || (w[0] | 32) != x->s[0]) return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((w[i] | 32) != x->s[i]) return 0;
     return 1;
 }
 
@@ -135,10 +138,13 @@ static inline __attribute__((always_inline)) int word_is(const char *w, size_t n
  * as a whole word (ignoring case), or both "limit" and "from" do. Text ends
  * at its first NUL byte. */
 static int sqlish_text(const char *s, size_t n) {
-    static const char *const one[] = {"select", "update", "where", "values", "having", "union"};
-    static const char *const two[][2] = {{"insert", "into"}, {"delete", "from"}, {"order", "by"},
-                                         {"group", "by"}, {"drop", "table"}, {"create", "table"},
-                                         {"alter", "table"}, {"truncate", "table"}};
+    static const word_t one[] = {WORD("select"), WORD("update"), WORD("where"), WORD("values"),
+                                 WORD("having"), WORD("union")};
+    static const word_t two[][2] = {{WORD("insert"), WORD("into")}, {WORD("delete"), WORD("from")},
+                                    {WORD("order"), WORD("by")},    {WORD("group"), WORD("by")},
+                                    {WORD("drop"), WORD("table")},  {WORD("create"), WORD("table")},
+                                    {WORD("alter"), WORD("table")}, {WORD("truncate"), WORD("table")}};
+    static const word_t call = WORD("call"), limit_w = WORD("limit"), from_w = WORD("from");
     const char *nul = memchr(s, 0, n);
     if (nul) n = (size_t)(nul - s);
     int limit = 0, from = 0;
@@ -148,18 +154,20 @@ static int sqlish_text(const char *s, size_t n) {
         while (j < n && ascii_alpha((uint8_t)s[j])) j++;
         const char *w = s + i;
         size_t len = j - i;
-        for (size_t k = 0; k < sizeof one / sizeof one[0]; k++)
-            if (word_is(w, len, one[k])) return 1;
-        if (j + 1 < n && s[j] == ' ' && ascii_alpha((uint8_t)s[j + 1])) {
-            size_t e = j + 1;
-            while (e < n && ascii_alpha((uint8_t)s[e])) e++;
-            for (size_t k = 0; k < sizeof two / sizeof two[0]; k++)
-                if (word_is(w, len, two[k][0]) && word_is(s + j + 1, e - j - 1, two[k][1])) return 1;
+        if (len >= 2 && len <= 8) {
+            for (size_t k = 0; k < sizeof one / sizeof one[0]; k++)
+                if (word_is(w, len, &one[k])) return 1;
+            if (j + 1 < n && s[j] == ' ' && ascii_alpha((uint8_t)s[j + 1])) {
+                size_t e = j + 1;
+                while (e < n && ascii_alpha((uint8_t)s[e])) e++;
+                for (size_t k = 0; k < sizeof two / sizeof two[0]; k++)
+                    if (word_is(w, len, &two[k][0]) && word_is(s + j + 1, e - j - 1, &two[k][1])) return 1;
+            }
+            if (word_is(w, len, &call) && i > 0 && s[i - 1] == '{' && (i == 1 || !ascii_alpha((uint8_t)s[i - 2])))
+                return 1;
+            limit |= word_is(w, len, &limit_w);
+            from |= word_is(w, len, &from_w);
         }
-        if (word_is(w, len, "call") && i > 0 && s[i - 1] == '{' && (i == 1 || !ascii_alpha((uint8_t)s[i - 2])))
-            return 1;
-        limit |= word_is(w, len, "limit");
-        from |= word_is(w, len, "from");
         i = j;
     }
     return limit && from;
