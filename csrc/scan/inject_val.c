@@ -121,15 +121,22 @@ const char *pool_str(inj_ctx *c, int sid) {
 
 static int ascii_alpha(int ch) { return (unsigned)((ch | 32) - 'a') < 26; }
 
-typedef struct { const char *s; size_t n; } word_t;
-#define WORD(lit) {lit, sizeof lit - 1}
-
-/* 1 when the word w[0..n), lower-cased, is x. */
-static inline int word_is(const char *w, size_t n, const word_t *x) {
-    if (x->n != n || (w[0] | 32) != x->s[0]) return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((w[i] | 32) != x->s[i]) return 0;
+/* 1 when the word w[0..n), lower-cased, is lit. */
+static inline __attribute__((always_inline)) int word_is(const char *w, size_t n, const char *lit) {
+    size_t m = strlen(lit);                      /* a literal: folded */
+    if (m != n) return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((w[i] | 32) != lit[i]) return 0;
     return 1;
+}
+
+/* The word starting at s[j + 1] when s[j] is a single space before it. */
+static size_t next_word(const char *s, size_t n, size_t j, const char **w) {
+    if (!(j + 1 < n && s[j] == ' ' && ascii_alpha((uint8_t)s[j + 1]))) return 0;
+    size_t e = j + 1;
+    while (e < n && ascii_alpha((uint8_t)s[e])) e++;
+    *w = s + j + 1;
+    return e - j - 1;
 }
 
 /* 1 when text reads like SQL: one of the statement words or clauses
@@ -138,13 +145,6 @@ static inline int word_is(const char *w, size_t n, const word_t *x) {
  * as a whole word (ignoring case), or both "limit" and "from" do. Text ends
  * at its first NUL byte. */
 static int sqlish_text(const char *s, size_t n) {
-    static const word_t one[] = {WORD("select"), WORD("update"), WORD("where"), WORD("values"),
-                                 WORD("having"), WORD("union")};
-    static const word_t two[][2] = {{WORD("insert"), WORD("into")}, {WORD("delete"), WORD("from")},
-                                    {WORD("order"), WORD("by")},    {WORD("group"), WORD("by")},
-                                    {WORD("drop"), WORD("table")},  {WORD("create"), WORD("table")},
-                                    {WORD("alter"), WORD("table")}, {WORD("truncate"), WORD("table")}};
-    static const word_t call = WORD("call"), limit_w = WORD("limit"), from_w = WORD("from");
     const char *nul = memchr(s, 0, n);
     if (nul) n = (size_t)(nul - s);
     int limit = 0, from = 0;
@@ -152,22 +152,30 @@ static int sqlish_text(const char *s, size_t n) {
         if (!ascii_alpha((uint8_t)s[i])) { i++; continue; }
         size_t j = i;
         while (j < n && ascii_alpha((uint8_t)s[j])) j++;
-        const char *w = s + i;
-        size_t len = j - i;
-        if (len >= 2 && len <= 8) {
-            for (size_t k = 0; k < sizeof one / sizeof one[0]; k++)
-                if (word_is(w, len, &one[k])) return 1;
-            if (j + 1 < n && s[j] == ' ' && ascii_alpha((uint8_t)s[j + 1])) {
-                size_t e = j + 1;
-                while (e < n && ascii_alpha((uint8_t)s[e])) e++;
-                for (size_t k = 0; k < sizeof two / sizeof two[0]; k++)
-                    if (word_is(w, len, &two[k][0]) && word_is(s + j + 1, e - j - 1, &two[k][1])) return 1;
-            }
-            if (word_is(w, len, &call) && i > 0 && s[i - 1] == '{' && (i == 1 || !ascii_alpha((uint8_t)s[i - 2])))
+        const char *w = s + i, *w2 = NULL;
+        size_t len = j - i, len2;
+#define CLAUSE(a, b) (word_is(w, len, a) && (len2 = next_word(s, n, j, &w2)) && word_is(w2, len2, b))
+        switch (w[0] | 32) {
+        case 's': if (word_is(w, len, "select")) return 1; break;
+        case 'u': if (word_is(w, len, "update") || word_is(w, len, "union")) return 1; break;
+        case 'w': if (word_is(w, len, "where")) return 1; break;
+        case 'v': if (word_is(w, len, "values")) return 1; break;
+        case 'h': if (word_is(w, len, "having")) return 1; break;
+        case 'i': if (CLAUSE("insert", "into")) return 1; break;
+        case 'd': if (CLAUSE("delete", "from") || CLAUSE("drop", "table")) return 1; break;
+        case 'o': if (CLAUSE("order", "by")) return 1; break;
+        case 'g': if (CLAUSE("group", "by")) return 1; break;
+        case 'a': if (CLAUSE("alter", "table")) return 1; break;
+        case 't': if (CLAUSE("truncate", "table")) return 1; break;
+        case 'c':
+            if (CLAUSE("create", "table")) return 1;
+            if (word_is(w, len, "call") && i > 0 && s[i - 1] == '{' && (i == 1 || !ascii_alpha((uint8_t)s[i - 2])))
                 return 1;
-            limit |= word_is(w, len, &limit_w);
-            from |= word_is(w, len, &from_w);
+            break;
+        case 'l': limit |= word_is(w, len, "limit"); break;
+        case 'f': from |= word_is(w, len, "from"); break;
         }
+#undef CLAUSE
         i = j;
     }
     return limit && from;
@@ -176,8 +184,8 @@ static int sqlish_text(const char *s, size_t n) {
 /* Marks what a literal's text looks like: SQL, HTML markup, a shell. */
 void av_scan_literal(aval *a, const char *s, size_t n) {
     if (n >= 4 && n < 4096 && sqlish_text(s, n)) a->sqlish = 1;
-    for (size_t i = 0; i + 1 < n; i++)
-        if (s[i] == '<' && (isalpha((uint8_t)s[i + 1]) || s[i + 1] == '/')) { a->htmlish = 1; break; }
+    for (const char *lt = n ? memchr(s, '<', n - 1) : NULL; lt; lt = memchr(lt + 1, '<', (size_t)(s + n - 1 - (lt + 1))))
+        if (isalpha((uint8_t)lt[1]) || lt[1] == '/') { a->htmlish = 1; break; }
     if (n <= 10) {
         static const char *const sh[] = {"sh", "bash", "/bin/sh", "/bin/bash", "cmd", "cmd.exe",
                                          "powershell", "-c", "/c", NULL};
