@@ -154,11 +154,14 @@ static inline __m512i bcast4(const void *p) {
     return _mm512_set1_epi32(v);
 }
 
-/* Asks for rows [r, r + n) of w to be brought into cache: the next row tile
- * streams in from memory while the current one computes. */
-static inline void prefetch_rows(const kq_mat *w, int64_t r, int64_t n) {
-    const char *p = (const char *)w->data + (size_t)r * w->row_bytes;
-    for (size_t off = 0; off < (size_t)n * w->row_bytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T1);
+/* Asks for the bytes [*from, *from + n) (clipped to end) to be brought into
+ * cache and advances *from: the next row tile streams in from memory, a
+ * slice before each register tile, while the current one computes (one
+ * burst of prefetches would overflow the core's queue of misses). */
+static inline void prefetch_slice(const char **from, const char *end, size_t n) {
+    const char *p = *from, *e = (size_t)(end - p) < n ? end : p + n;
+    for (; p < e; p += 64) _mm_prefetch(p, _MM_HINT_T1);
+    *from = p;
 }
 
 /* A prompt-processing path: how 16 tokens' activations and a row's weights
@@ -174,6 +177,8 @@ typedef struct {
     void (*unpack)(const kq_mat *w, int64_t r, int64_t nu, void *o);
     /* rows wr[0..RR) × the 16 tokens at a, over nu units, into out */
     void (*tile)(const void *const *wr, const void *a, int64_t nu, __m512 out[RR]);
+    /* optional: the same for groups of at most 8 tokens (lanes 8-15 of out are 0) */
+    void (*tile8)(const void *const *wr, const void *a, int64_t nu, __m512 out[RR]);
 } batch_path;
 
 /* kq_ops.rows through path p: gathers the tokens once, then per tile of WT
@@ -193,7 +198,10 @@ static void run_path(const batch_path *p, const kq_mat *w, const void *act, size
     for (int64_t rt = r0; rt < r1; rt += WT) {
         int nr = r1 - rt < WT ? (int)(r1 - rt) : WT;
         for (int r = 0; r < nr; r++) p->unpack(w, rt + r, nu, W + (size_t)r * nu * p->wblk);
-        prefetch_rows(w, rt + nr, r1 - rt - nr < WT ? r1 - rt - nr : WT);
+        int64_t next = r1 - rt - nr < WT ? r1 - rt - nr : WT;
+        const char *pf = (const char *)w->data + (size_t)(rt + nr) * w->row_bytes;
+        const char *pf_end = pf + (size_t)next * w->row_bytes;
+        size_t slice = ((size_t)(pf_end - pf) / ((size_t)ng * ((nr + RR - 1) / RR)) + 64) & ~(size_t)63;
         for (int g = 0; g < ng; g++) {
             int nt = n_tok - g * TG < TG ? n_tok - g * TG : TG;
             __mmask16 tmask = (__mmask16)((1u << nt) - 1);
@@ -203,7 +211,8 @@ static void run_path(const batch_path *p, const kq_mat *w, const void *act, size
                 /* a partial tile recomputes its first row in the unused slots (results dropped) */
                 for (int k = 0; k < RR; k++) wr[k] = W + (size_t)(r + (k < real ? k : 0)) * nu * p->wblk;
                 __m512 out[RR];
-                p->tile(wr, A + (size_t)g * nu * p->ablk, nu, out);
+                prefetch_slice(&pf, pf_end, slice);
+                (nt <= 8 && p->tile8 ? p->tile8 : p->tile)(wr, A + (size_t)g * nu * p->ablk, nu, out);
                 for (int k = 0; k < real; k++)
                     _mm512_mask_i32scatter_ps(y + (size_t)g * TG * ldy + rt + r + k, tmask, idx, out[k], 4);
             }
@@ -309,7 +318,7 @@ static void tile(const void *const *wr, const void *av, int64_t nb, __m512 out[R
     out[0] = f0, out[1] = f1, out[2] = f2, out[3] = f3;
 }
 
-static const batch_path generic_path = {32, sizeof(ablk), sizeof(wblk), gather_tokens, unpack_row, tile};
+static const batch_path generic_path = {32, sizeof(ablk), sizeof(wblk), gather_tokens, unpack_row, tile, NULL};
 
 static void b_rows(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy, int64_t r0,
                    int64_t r1) {

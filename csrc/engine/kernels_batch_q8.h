@@ -82,4 +82,4 @@ static void q8_tile(const void *const *wr, const void *av, int64_t nb, __m512 ou
 #undef Q8_DOT
 #undef Q8_END
 
-static const batch_path q8_path = {32, sizeof(ablk_q8), sizeof(wblk_q8), q8_gather, q8_unpack_row, q8_tile};
+static const batch_path q8_path = {32, sizeof(ablk_q8), sizeof(wblk_q8), q8_gather, q8_unpack_row, q8_tile, NULL};

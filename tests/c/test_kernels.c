@@ -60,7 +60,7 @@ static uint8_t *random_rows(uint32_t t, int64_t n_in, int rows) {
 
 static void check_type(uint32_t t, int level, int use_batch) {
     const int64_t n_in = 512;
-    const int rows = 37, toks[] = {1, 3, 4, 17, 33};
+    const int rows = 37, toks[] = {1, 3, 4, 8, 17, 25, 33};
     const kq_ops *fast = kq_level(level);
     if (!fast) return;
     if (use_batch) fast = fast->batch;
