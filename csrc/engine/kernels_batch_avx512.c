@@ -147,11 +147,11 @@ static unpack_fn unpacker(uint32_t wt) {
     return NULL;
 }
 
-/* The 4 bytes at p in every 32-bit lane. */
-static inline __m512i bcast4(const void *p) {
+/* The 4 bytes at p as one 32-bit value (broadcast into vector lanes). */
+static inline int32_t load4(const void *p) {
     int32_t v;
     memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
+    return v;
 }
 
 /* Asks for the bytes [*from, *from + n) (clipped to end) to be brought into
@@ -177,7 +177,7 @@ typedef struct {
     void (*unpack)(const kq_mat *w, int64_t r, int64_t nu, void *o);
     /* rows wr[0..RR) × the 16 tokens at a, over nu units, into out */
     void (*tile)(const void *const *wr, const void *a, int64_t nu, __m512 out[RR]);
-    /* optional: the same for groups of at most 8 tokens (lanes 8-15 of out are 0) */
+    /* the same for groups of at most 8 tokens (lanes 8-15 of out are 0) */
     void (*tile8)(const void *const *wr, const void *a, int64_t nu, __m512 out[RR]);
 } batch_path;
 
@@ -212,7 +212,7 @@ static void run_path(const batch_path *p, const kq_mat *w, const void *act, size
                 for (int k = 0; k < RR; k++) wr[k] = W + (size_t)(r + (k < real ? k : 0)) * nu * p->wblk;
                 __m512 out[RR];
                 prefetch_slice(&pf, pf_end, slice);
-                (nt <= 8 && p->tile8 ? p->tile8 : p->tile)(wr, A + (size_t)g * nu * p->ablk, nu, out);
+                (nt <= 8 ? p->tile8 : p->tile)(wr, A + (size_t)g * nu * p->ablk, nu, out);
                 for (int k = 0; k < real; k++)
                     _mm512_mask_i32scatter_ps(y + (size_t)g * TG * ldy + rt + r + k, tmask, idx, out[k], 4);
             }
@@ -222,6 +222,12 @@ static void run_path(const batch_path *p, const kq_mat *w, const void *act, size
 
 #include "engine/kernels_batch_k45.h"
 #include "engine/kernels_batch_q8.h"
+#define BW 512
+#include "engine/kernels_batch_tiles.h"
+#undef BW
+#define BW 256
+#include "engine/kernels_batch_tiles.h"
+#undef BW
 
 static int is_k45(uint32_t wt) { return wt == QT_Q4_K || wt == QT_Q5_K; }
 
@@ -277,48 +283,12 @@ static void unpack_row(const kq_mat *w, int64_t r, int64_t nb, void *o) {
     unpacker(w->type)(w->data + (size_t)r * w->row_bytes, nb, o);
 }
 
-/* Block epilogue for one row: acc += d · (s0·i0 + s1·i1 − c0 − c1 − m0·Σa0 − m1·Σa1). */
-static inline __m512 epilogue(__m512 acc, __m512i i0, __m512i i1, const wblk *w, const ablk *a) {
-    __m512 v = _mm512_fmsub_ps(_mm512_cvtepi32_ps(i0), _mm512_set1_ps(w->s[0]), _mm512_set1_ps(w->c[0] + w->c[1]));
-    v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i1), _mm512_set1_ps(w->s[1]), v);
-    if (w->m[0] != 0.f || w->m[1] != 0.f) {
-        v = _mm512_fnmadd_ps(_mm512_set1_ps(w->m[0]), _mm512_load_ps(a->sum[0]), v);
-        v = _mm512_fnmadd_ps(_mm512_set1_ps(w->m[1]), _mm512_load_ps(a->sum[1]), v);
-    }
-    return _mm512_fmadd_ps(v, _mm512_load_ps(a->d), acc);
-}
 
-/* RR rows × 16 tokens over all nb blocks; out[r] gets the 16 token results.
- * Written out for RR = 4 so the 8 integer and 4 float accumulators stay in
- * registers. */
-static void tile(const void *const *wr, const void *av, int64_t nb, __m512 out[RR]) {
-    __m512 f0 = _mm512_setzero_ps(), f1 = f0, f2 = f0, f3 = f0;
-    const wblk *w0 = wr[0], *w1 = wr[1], *w2 = wr[2], *w3 = wr[3];
-    const ablk *a = av;
-    for (int64_t b = 0; b < nb; b++) {
-        const ablk *ab = &a[b];
-        __m512i l0 = _mm512_setzero_si512(), l1 = l0, l2 = l0, l3 = l0, h0 = l0, h1 = l0, h2 = l0, h3 = l0;
-#pragma GCC unroll 4
-        for (int g = 0; g < 4; g++) {
-            __m512i lo = _mm512_load_si512((const void *)ab->q[g]), hi = _mm512_load_si512((const void *)ab->q[g + 4]);
-            l0 = _mm512_dpbusd_epi32(l0, lo, bcast4(w0[b].w + 4 * g));
-            l1 = _mm512_dpbusd_epi32(l1, lo, bcast4(w1[b].w + 4 * g));
-            l2 = _mm512_dpbusd_epi32(l2, lo, bcast4(w2[b].w + 4 * g));
-            l3 = _mm512_dpbusd_epi32(l3, lo, bcast4(w3[b].w + 4 * g));
-            h0 = _mm512_dpbusd_epi32(h0, hi, bcast4(w0[b].w + 16 + 4 * g));
-            h1 = _mm512_dpbusd_epi32(h1, hi, bcast4(w1[b].w + 16 + 4 * g));
-            h2 = _mm512_dpbusd_epi32(h2, hi, bcast4(w2[b].w + 16 + 4 * g));
-            h3 = _mm512_dpbusd_epi32(h3, hi, bcast4(w3[b].w + 16 + 4 * g));
-        }
-        f0 = epilogue(f0, l0, h0, &w0[b], ab);
-        f1 = epilogue(f1, l1, h1, &w1[b], ab);
-        f2 = epilogue(f2, l2, h2, &w2[b], ab);
-        f3 = epilogue(f3, l3, h3, &w3[b], ab);
-    }
-    out[0] = f0, out[1] = f1, out[2] = f2, out[3] = f3;
-}
-
-static const batch_path generic_path = {32, sizeof(ablk), sizeof(wblk), gather_tokens, unpack_row, tile, NULL};
+static const batch_path generic_path = {32, sizeof(ablk), sizeof(wblk), gather_tokens, unpack_row, tile_16, tile_8};
+static const batch_path k45_path = {QK_K, sizeof(ablk_k), sizeof(wblk_k), k45_gather, k45_unpack_row, k45_tile_16,
+                                    k45_tile_8};
+static const batch_path q8_path = {32, sizeof(ablk_q8), sizeof(wblk_q8), q8_gather, q8_unpack_row, q8_tile_16,
+                                   q8_tile_8};
 
 static void b_rows(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy, int64_t r0,
                    int64_t r1) {
