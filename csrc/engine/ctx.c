@@ -68,13 +68,13 @@ eng_ctx *eng_ctx_new(eng_model *m, const eng_ctx_params *p, char *err, size_t er
     }
     c->tokens = fl_calloc_array((size_t)c->n_ctx, sizeof(int32_t));
     c->sel = fl_calloc_array(B * K, sizeof(int32_t));
-    c->grp_tok = fl_calloc_array(B * K, sizeof(int32_t));
+    c->tok_slot = fl_calloc_array(B * K, sizeof(int32_t));
     /* MoE: every routed slot (B·K rows) plus the shared expert's B rows; dense:
      * up to three differently typed q/k/v inputs */
     size_t slots = B * K + B, act_rows = slots > 3 * B ? slots : 3 * B;
     c->act_cap = act_rows * (max_in * sizeof(float) + 64);
     c->act = aligned_alloc(64, (c->act_cap + 63) / 64 * 64);
-    if (!c->tokens || !c->sel || !c->grp_tok || !c->act || alloc_f(&c->x, B * D) || alloc_f(&c->xn, B * D) ||
+    if (!c->tokens || !c->sel || !c->tok_slot || !c->act || alloc_f(&c->x, B * D) || alloc_f(&c->xn, B * D) ||
         alloc_f(&c->q, B * QD) || alloc_f(&c->k, B * KVD) || alloc_f(&c->v, B * KVD) || alloc_f(&c->att, B * QD) ||
         alloc_f(&c->tmp, B * D) || alloc_f(&c->ff_a, slots * FF) || alloc_f(&c->ff_b, slots * FF) ||
         alloc_f(&c->router_logits, B * E) || alloc_f(&c->sel_w, B * K) || alloc_f(&c->grp_w, B * K) ||
@@ -98,7 +98,7 @@ void eng_ctx_free(eng_ctx *c) {
     if (!c) return;
     pool_free(c->pool);
     void *bufs[] = {c->k_cache, c->v_cache, c->tokens, c->x, c->xn, c->q, c->k, c->v, c->att, c->tmp,
-                    c->ff_a, c->ff_b, c->router_logits, c->sel, c->sel_w, c->grp_tok, c->grp_w, c->xg,
+                    c->ff_a, c->ff_b, c->router_logits, c->sel, c->sel_w, c->tok_slot, c->grp_w, c->xg,
                     c->yg, c->scores, c->act, c->rope_cos, c->rope_sin};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(c);

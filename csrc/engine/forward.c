@@ -108,8 +108,10 @@ static void matmul_multi(eng_ctx *c, mm_task *t, int n) {
             prep += t[i].n_tok;
         }
         t[i].groups = (t[i].w->n_rows + KQ_ROW_GROUP - 1) / KQ_ROW_GROUP;
-        /* batch kernels unpack each row once per call: worth a few tokens of work */
-        int64_t eff_tok = t[i].n_tok + (ops == kq_for_type(t[i].w->type) ? 0 : BATCH_UNPACK_TOKENS);
+        /* batch kernels compute whole lane groups and unpack each row once per
+         * call (worth a few tokens of work) */
+        int is_batch = ops != kq_for_type(t[i].w->type);
+        int64_t eff_tok = is_batch ? kq_batch_lanes(t[i].n_tok) + BATCH_UNPACK_TOKENS : t[i].n_tok;
         t[i].gcost = t[i].w->n_in * eff_tok * KQ_ROW_GROUP / 256 + 1;
         t[i].cost0 = total;
         total += t[i].groups * t[i].gcost;
@@ -292,6 +294,64 @@ static void route(eng_ctx *c, int n_tok) {
  * are skipped); gate and up of all active experts (and the shared expert) run
  * as one pool run, their down projections as another. A token's expert
  * outputs are summed in expert-id order whatever the batch. */
+/* fn(arg, lo, hi) over [0, n) split across the pool (on this thread alone
+ * when `work`, in multiply-adds or bytes moved, is small). */
+typedef struct {
+    void (*fn)(void *arg, int lo, int hi);
+    void *arg;
+    int n;
+} par_job;
+
+static void par_worker(void *arg, int ith, int nth) {
+    par_job *j = arg;
+    int lo, hi;
+    pool_split(j->n, ith, nth, &lo, &hi);
+    if (lo < hi) j->fn(j->arg, lo, hi);
+}
+
+static void par_for(eng_ctx *c, int n, int64_t work, void (*fn)(void *, int, int), void *arg) {
+    par_job j = {fn, arg, n};
+    run_sized(c, par_worker, &j, work);
+}
+
+/* The routed experts' row-wise steps, per token or per slot. */
+typedef struct {
+    eng_ctx *c;
+    int d, k, ff;
+} moe_job;
+
+/* Tokens [lo, hi): their normed rows into their slots of xg. */
+static void moe_gather(void *arg, int lo, int hi) {
+    moe_job *j = arg;
+    eng_ctx *c = j->c;
+    for (int t = lo; t < hi; t++)
+        for (int s = 0; s < j->k; s++)
+            memcpy(c->xg + (size_t)c->tok_slot[t * j->k + s] * j->d, c->xn + (size_t)t * j->d,
+                   (size_t)j->d * sizeof(float));
+}
+
+/* Slots [lo, hi): ff_a = silu(ff_a) * ff_b. */
+static void moe_silu(void *arg, int lo, int hi) {
+    moe_job *j = arg;
+    silu_mul(j->c->ff_a + (size_t)lo * j->ff, j->c->ff_b + (size_t)lo * j->ff, (size_t)(hi - lo) * j->ff);
+}
+
+/* Tokens [lo, hi): tmp = Σ over the token's slots (ascending) of weight · yg. */
+static void moe_combine(void *arg, int lo, int hi) {
+    moe_job *j = arg;
+    eng_ctx *c = j->c;
+    for (int t = lo; t < hi; t++) {
+        float *dst = c->tmp + (size_t)t * j->d;
+        memset(dst, 0, (size_t)j->d * sizeof(float));
+        for (int s = 0; s < j->k; s++) {
+            int slot = c->tok_slot[t * j->k + s];
+            const float *src = c->yg + (size_t)slot * j->d;
+            float w = c->grp_w[slot];
+            for (int x = 0; x < j->d; x++) dst[x] += w * src[x];
+        }
+    }
+}
+
 static void moe(eng_ctx *c, const eng_layer *ly, int n_tok) {
     const eng_hparams *hp = &c->m->hp;
     int d = hp->n_embd, k = c->n_expert_used, ne = hp->n_expert, ff = (int)ly->gate_exps.m.n_rows;
@@ -303,13 +363,17 @@ static void moe(eng_ctx *c, const eng_layer *ly, int n_tok) {
     for (int e = 0; e < ne; e++) off[e + 1] += off[e];
     int fill[1024];
     memcpy(fill, off, (size_t)ne * sizeof(int));
-    for (int t = 0; t < n_tok; t++)
+    for (int t = 0; t < n_tok; t++) {
+        int *ts = c->tok_slot + t * k;
         for (int j = 0; j < k; j++) {
-            int slot = fill[c->sel[t * k + j]]++;
-            c->grp_tok[slot] = t;
+            int slot = fill[c->sel[t * k + j]]++, q = j;
             c->grp_w[slot] = c->sel_w[t * k + j];
-            memcpy(c->xg + (size_t)slot * d, c->xn + (size_t)t * d, (size_t)d * sizeof(float));
+            for (; q > 0 && ts[q - 1] > slot; q--) ts[q] = ts[q - 1];   /* ascending: the sum's order */
+            ts[q] = slot;
         }
+    }
+    moe_job mj = {c, d, k, ff};
+    par_for(c, n_tok, (int64_t)n_tok * k * d, moe_gather, &mj);
     mm_task tasks[2 * 1024 + 2];
     kq_mat mats[3 * 1024];
     int nt = 0, shff = ly->shexp_gate ? (int)ly->gate_shexp.m.n_rows : 0;
@@ -329,7 +393,7 @@ static void moe(eng_ctx *c, const eng_layer *ly, int n_tok) {
         tasks[nt++] = (mm_task){.w = &ly->up_shexp.m, .x = c->xn, .ldx = d, .n_tok = n_tok, .y = sh_b, .ldy = shff};
     }
     matmul_multi(c, tasks, nt);
-    silu_mul(c->ff_a, c->ff_b, (size_t)n_tok * k * ff);
+    par_for(c, n_tok * k, (int64_t)n_tok * k * ff * 8, moe_silu, &mj);
     if (shff) silu_mul(sh_a, sh_b, (size_t)n_tok * shff);
     nt = 0;
     for (int e = 0; e < ne; e++) {
@@ -342,11 +406,7 @@ static void moe(eng_ctx *c, const eng_layer *ly, int n_tok) {
     if (shff)
         tasks[nt++] = (mm_task){.w = &ly->down_shexp.m, .x = sh_a, .ldx = shff, .n_tok = n_tok, .y = sh_out, .ldy = d};
     matmul_multi(c, tasks, nt);
-    memset(c->tmp, 0, (size_t)n_tok * d * sizeof(float));
-    for (int slot = 0; slot < n_tok * k; slot++) {
-        float *dst = c->tmp + (size_t)c->grp_tok[slot] * d, *src = c->yg + (size_t)slot * d, w = c->grp_w[slot];
-        for (int x = 0; x < d; x++) dst[x] += w * src[x];
-    }
+    par_for(c, n_tok, (int64_t)n_tok * k * d, moe_combine, &mj);
     for (int t = 0; t < n_tok && shff; t++) {
         const float *xn = c->xn + (size_t)t * d;
         float gl = 0;

@@ -54,7 +54,7 @@ struct eng_ctx {
     float *router_logits;               /* [n_batch][n_expert] */
     int32_t *sel;                       /* [n_batch][n_expert_used] chosen experts */
     float *sel_w;                       /* [n_batch][n_expert_used] their weights */
-    int32_t *grp_tok;                   /* [n_batch * n_expert_used] token index per routed slot */
+    int32_t *tok_slot;                  /* [n_batch][n_expert_used] a token's routed slots, ascending */
     float *grp_w;
     float *xg, *yg;                     /* rows gathered by expert [slots][n_embd]; yg also the shared expert's */
     float *scores;                      /* [n_threads][eng_attn_rows()][n_ctx] attention scores */

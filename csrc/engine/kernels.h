@@ -47,6 +47,13 @@ typedef struct kq_ops_s {
 #define KQ_BATCH_MIN 4
 #define KQ_ROW_GROUP 16
 
+/* The token lanes the batch kernels compute for n tokens: groups of 16, a
+ * tail of up to 8 at half cost (for balancing threads by arithmetic). */
+static inline int64_t kq_batch_lanes(int64_t n) {
+    int64_t tail = n % 16;
+    return n - tail + (tail == 0 ? 0 : tail <= 8 ? 8 : 16);
+}
+
 /* Most query rows (tokens × heads of a group) one attention call takes. */
 #define KQ_ATTN_ROWS_MAX 64
 
