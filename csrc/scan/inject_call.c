@@ -22,7 +22,7 @@ static int c_type_word(const char *w) {
                                     "void", "const", "struct", "size_t", "float", "double", "TCHAR",
                                     "uint8_t", "int8_t", "LPSTR", "LPWSTR", NULL};
     for (int i = 0; t[i]; i++)
-        if (!strcmp(w, t[i])) return 1;
+        if (streq(w, t[i])) return 1;
     return 0;
 }
 
@@ -154,7 +154,7 @@ static void out_params(inj_ctx *c, const char *callee, args_t *a) {
         {"fwscanf", 2}, {"getdelim", 0}, {"ReadFile", 1},
     };
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
-        if (strcmp(callee, outs[i].fn)) continue;
+        if (!streq(callee, outs[i].fn)) continue;
         for (int k = outs[i].arg; k < a->n; k++) {
             if (a->base[k][0]) var_set(c, a->base[k], av_taint());
             if (!streq(callee, "scanf") && !streq(callee, "wscanf") && !streq(callee, "fscanf") &&
@@ -206,7 +206,7 @@ static int implicit_sql(const char *callee) {
     static const char *const n[] = {"text", "having", "group_by", "order_by", "filter", "distinct",
                                     "extra", "raw", "RawSQL", "where", "find_by_sql", NULL};
     for (int i = 0; n[i]; i++)
-        if (!strcmp(callee, n[i])) return 1;
+        if (streq(callee, n[i])) return 1;
     return 0;
 }
 

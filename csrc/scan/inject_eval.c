@@ -198,7 +198,7 @@ int verdict(inj_ctx *c, int cat, aval *v, int final) {
 
 static aval macro_value(inj_ctx *c, const char *name, int *found) {
     for (size_t k = 0; k < c->nmacro; k++) {
-        if (strcmp(c->macro[k][0], name)) continue;
+        if (!streq(c->macro[k][0], name)) continue;
         *found = 1;
         const char *val = c->macro[k][1];
         if (val[0] == '"' || (val[0] == 'L' && val[1] == '"')) {
@@ -228,7 +228,7 @@ static aval macro_value(inj_ctx *c, const char *name, int *found) {
 /* The name a macro stands for when it names a function (#define SYSTEM system). */
 static const char *macro_alias(inj_ctx *c, const char *name) {
     for (size_t k = 0; k < c->nmacro; k++)
-        if (!strcmp(c->macro[k][0], name) && (isalpha((uint8_t)c->macro[k][1][0]) || c->macro[k][1][0] == '_'))
+        if (streq(c->macro[k][0], name) && (isalpha((uint8_t)c->macro[k][1][0]) || c->macro[k][1][0] == '_'))
             return c->macro[k][1];
     return name;
 }

@@ -195,8 +195,8 @@ static inline uint32_t tok_pack(const char *s, size_t n) {
     return v;
 }
 
-/* 1 when a equals the literal lit (the first byte is compared inline, so
- * most mismatches cost no call). */
+/* 1 when a equals lit (the first bytes are compared inline, so most
+ * mismatches cost no call; with a literal lit that is one compare). */
 static inline __attribute__((always_inline)) int streq(const char *a, const char *lit) {
     return a[0] == lit[0] && (!lit[0] || !strcmp(a + 1, lit + 1));
 }

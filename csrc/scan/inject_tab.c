@@ -219,7 +219,7 @@ int tab_mentions_sink(int lang, const char *word) {
         const char *n = sinks[i].name;
         if (n[0] == '.') n = strrchr(n, '.') + 1;
         if (n[0] == '^') continue;
-        if ((sinks[i].langs & L(lang)) && !strcmp(n, word)) return 1;
+        if ((sinks[i].langs & L(lang)) && streq(n, word)) return 1;
     }
     return 0;
 }
@@ -256,7 +256,7 @@ int tab_source(int lang, const char *path, int is_call) {
         callee = callee ? callee + 1 : path;
         if (roles_of(callee) & N_SOURCE)
         for (size_t i = 0; i < sizeof source_calls / sizeof source_calls[0]; i++)
-            if ((source_calls[i].langs & L(lang)) && !strcmp(callee, source_calls[i].name)) {
+            if ((source_calls[i].langs & L(lang)) && streq(callee, source_calls[i].name)) {
                 if (lang == LANG_GO && (streq(callee, "Query") || streq(callee, "Param")) &&
                     !strstr(path, "URL") && path[0] != 'c')
                     continue;
@@ -299,7 +299,7 @@ static const struct { const char *name; int mask; } sanitizers[] = {
 int tab_sanitizer(int lang, const char *callee) {
     if (!(roles_of(callee) & N_SANITIZER)) return 0;
     for (size_t i = 0; i < sizeof sanitizers / sizeof sanitizers[0]; i++)
-        if (!strcmp(callee, sanitizers[i].name)) return sanitizers[i].mask;
+        if (streq(callee, sanitizers[i].name)) return sanitizers[i].mask;
     return 0;
 }
 
@@ -319,7 +319,7 @@ static const char *const guard_all[] = {"in_array", "array_key_exists", "has_key
 int tab_guard(const char *callee) {
     if (!(roles_of(callee) & N_GUARD)) return 0;
     for (int i = 0; guard_all[i]; i++)
-        if (!strcmp(callee, guard_all[i])) return C_ALL;
+        if (streq(callee, guard_all[i])) return C_ALL;
     return C_PATH;
 }
 
