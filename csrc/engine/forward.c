@@ -83,6 +83,26 @@ static void run_sized(eng_ctx *c, pool_fn fn, void *arg, int64_t macs) {
     else pool_run(c->pool, fn, arg);
 }
 
+/* fn(arg, lo, hi) over [0, n) split across the pool (on this thread alone
+ * when `work`, in multiply-adds or bytes moved, is small). */
+typedef struct {
+    void (*fn)(void *arg, int lo, int hi);
+    void *arg;
+    int n;
+} par_job;
+
+static void par_worker(void *arg, int ith, int nth) {
+    par_job *j = arg;
+    int lo, hi;
+    pool_split(j->n, ith, nth, &lo, &hi);
+    if (lo < hi) j->fn(j->arg, lo, hi);
+}
+
+static void par_for(eng_ctx *c, int n, int64_t work, void (*fn)(void *, int, int), void *arg) {
+    par_job j = {fn, arg, n};
+    run_sized(c, par_worker, &j, work);
+}
+
 /* Run n independent products in one pool run. Tasks whose x equals an
  * earlier task's x (same row layout and kernel) share its activations. */
 static void matmul_multi(eng_ctx *c, mm_task *t, int n) {
@@ -188,7 +208,8 @@ typedef struct {
 } attn_job;
 
 /* Work unit: a block of consecutive tokens × one KV head (its group of query
- * heads). */
+ * heads). Units are dealt round-robin: a causal block's cost grows with its
+ * position, so contiguous shares would leave the first thread idle. */
 static void attn_worker(void *arg, int ith, int nth) {
     attn_job *j = arg;
     eng_ctx *c = j->c;
@@ -199,9 +220,7 @@ static void attn_worker(void *arg, int ith, int nth) {
     const uint16_t *K = c->k_cache + (size_t)j->il * c->n_ctx * kvd;
     const uint16_t *V = c->v_cache + (size_t)j->il * c->n_ctx * kvd;
     float *sc = c->scores + (size_t)ith * eng_attn_rows(group) * c->n_ctx;
-    int lo, hi;
-    pool_split(nblk * nkv, ith, nth, &lo, &hi);
-    for (int w = lo; w < hi; w++) {
+    for (int w = ith; w < nblk * nkv; w += nth) {
         int t0 = w / nkv * tb, kvh = w % nkv, n = j->n_tok - t0 < tb ? j->n_tok - t0 : tb;
         size_t qo = (size_t)t0 * hp->n_head * hd + (size_t)kvh * group * hd;
         vec->attn(group, n, hd, j->pos0 + t0 + 1, c->q + qo, (size_t)hp->n_head * hd, K + kvh * hd, V + kvh * hd,
@@ -209,18 +228,22 @@ static void attn_worker(void *arg, int ith, int nth) {
     }
 }
 
-static void attention(eng_ctx *c, const eng_layer *ly, int il, int pos0, int n_tok) {
+/* Tokens [lo, hi) of an attention step: q/k norms, rotary embedding, and
+ * k, v into the layer's KV cache (IEEE half floats). */
+typedef struct {
+    eng_ctx *c;
+    const eng_layer *ly;
+    int il, pos0;
+} qk_job;
+
+static void qk_prepare(void *arg, int lo, int hi) {
+    qk_job *j = arg;
+    eng_ctx *c = j->c;
+    const eng_layer *ly = j->ly;
     const eng_hparams *hp = &c->m->hp;
-    int d = hp->n_embd, hd = hp->head_dim, nh = hp->n_head, nkv = hp->n_head_kv;
-    int qd = nh * hd, kvd = nkv * hd;
-    mm_task qkv[3] = {{.w = &ly->wq.m, .x = c->xn, .ldx = d, .n_tok = n_tok, .y = c->q, .ldy = qd},
-                      {.w = &ly->wk.m, .x = c->xn, .ldx = d, .n_tok = n_tok, .y = c->k, .ldy = kvd},
-                      {.w = &ly->wv.m, .x = c->xn, .ldx = d, .n_tok = n_tok, .y = c->v, .ldy = kvd}};
-    matmul_multi(c, qkv, 3);
-    add_bias(c->q, ly->bq, n_tok, qd);
-    add_bias(c->k, ly->bk, n_tok, kvd);
-    add_bias(c->v, ly->bv, n_tok, kvd);
-    for (int t = 0; t < n_tok; t++) {
+    int hd = hp->head_dim, nh = hp->n_head, nkv = hp->n_head_kv, qd = nh * hd, kvd = nkv * hd, il = j->il,
+        pos0 = j->pos0;
+    for (int t = lo; t < hi; t++) {
         float *q = c->q + (size_t)t * qd, *k = c->k + (size_t)t * kvd;
         if (c->m->arch->qk_norm == QKNORM_HEAD) {
             for (int h = 0; h < nh; h++) rmsnorm(q + h * hd, q + h * hd, ly->q_norm, hd, hp->norm_eps);
@@ -238,6 +261,21 @@ static void attention(eng_ctx *c, const eng_layer *ly, int il, int pos0, int n_t
             c->v_cache[at + i] = fl_f32_to_f16(v[i]);
         }
     }
+}
+
+static void attention(eng_ctx *c, const eng_layer *ly, int il, int pos0, int n_tok) {
+    const eng_hparams *hp = &c->m->hp;
+    int d = hp->n_embd, hd = hp->head_dim, nh = hp->n_head, nkv = hp->n_head_kv;
+    int qd = nh * hd, kvd = nkv * hd;
+    mm_task qkv[3] = {{.w = &ly->wq.m, .x = c->xn, .ldx = d, .n_tok = n_tok, .y = c->q, .ldy = qd},
+                      {.w = &ly->wk.m, .x = c->xn, .ldx = d, .n_tok = n_tok, .y = c->k, .ldy = kvd},
+                      {.w = &ly->wv.m, .x = c->xn, .ldx = d, .n_tok = n_tok, .y = c->v, .ldy = kvd}};
+    matmul_multi(c, qkv, 3);
+    add_bias(c->q, ly->bq, n_tok, qd);
+    add_bias(c->k, ly->bk, n_tok, kvd);
+    add_bias(c->v, ly->bv, n_tok, kvd);
+    qk_job qj = {c, ly, il, pos0};
+    par_for(c, n_tok, (int64_t)n_tok * (qd + 2 * kvd) * 8, qk_prepare, &qj);
     attn_job j = {c, il, pos0, n_tok, hp->attention_scale > 0 ? hp->attention_scale : 1.f / sqrtf((float)hd)};
     run_sized(c, attn_worker, &j, (int64_t)n_tok * (pos0 + n_tok) * hp->n_head * hd * 2);
     matmul(c, &ly->wo.m, c->att, qd, n_tok, c->tmp, d);
@@ -294,26 +332,6 @@ static void route(eng_ctx *c, int n_tok) {
  * are skipped); gate and up of all active experts (and the shared expert) run
  * as one pool run, their down projections as another. A token's expert
  * outputs are summed in expert-id order whatever the batch. */
-/* fn(arg, lo, hi) over [0, n) split across the pool (on this thread alone
- * when `work`, in multiply-adds or bytes moved, is small). */
-typedef struct {
-    void (*fn)(void *arg, int lo, int hi);
-    void *arg;
-    int n;
-} par_job;
-
-static void par_worker(void *arg, int ith, int nth) {
-    par_job *j = arg;
-    int lo, hi;
-    pool_split(j->n, ith, nth, &lo, &hi);
-    if (lo < hi) j->fn(j->arg, lo, hi);
-}
-
-static void par_for(eng_ctx *c, int n, int64_t work, void (*fn)(void *, int, int), void *arg) {
-    par_job j = {fn, arg, n};
-    run_sized(c, par_worker, &j, work);
-}
-
 /* The routed experts' row-wise steps, per token or per slot. */
 typedef struct {
     eng_ctx *c;
@@ -430,10 +448,31 @@ static void embed(eng_ctx *c, const int32_t *tok, int n_tok) {
     }
 }
 
-static void residual_add(eng_ctx *c, int n_tok) {
-    float rs = c->m->hp.residual_scale;
-    size_t n = (size_t)n_tok * c->m->hp.n_embd;
-    for (size_t i = 0; i < n; i++) c->x[i] += rs * c->tmp[i];
+/* Rows [lo, hi): x += residual_scale · tmp, then xn = rmsnorm(x) with the
+ * job's weight (none: no norm). */
+typedef struct {
+    eng_ctx *c;
+    int add;
+    const float *norm;
+} rows_job;
+
+static void residual_norm_rows(void *arg, int lo, int hi) {
+    rows_job *j = arg;
+    eng_ctx *c = j->c;
+    const eng_hparams *hp = &c->m->hp;
+    int d = hp->n_embd;
+    for (int t = lo; t < hi; t++) {
+        float *x = c->x + (size_t)t * d;
+        if (j->add)
+            for (int i = 0; i < d; i++) x[i] += hp->residual_scale * c->tmp[(size_t)t * d + i];
+        if (j->norm) rmsnorm(c->xn + (size_t)t * d, x, j->norm, d, hp->norm_eps);
+    }
+}
+
+/* x += the block's output (add) and/or xn = rmsnorm(x, norm), row by row on the pool. */
+static void residual_norm(eng_ctx *c, int n_tok, int add, const float *norm) {
+    rows_job j = {c, add, norm};
+    par_for(c, n_tok, (int64_t)n_tok * c->m->hp.n_embd * 4, residual_norm_rows, &j);
 }
 
 /* Evaluate n_tok tokens at positions pos0.. ; logits of rows [first_out, n_tok) go to out. */
@@ -447,15 +486,13 @@ static int forward_batch(eng_ctx *c, const int32_t *tok, int n_tok, int pos0, in
     for (int il = 0; il < c->n_layer_used; il++) {
         if (cancel && *cancel) return -2;
         const eng_layer *ly = &m->layers[il];
-        for (int t = 0; t < n_tok; t++)
-            rmsnorm(c->xn + (size_t)t * d, c->x + (size_t)t * d, ly->attn_norm, d, hp->norm_eps);
+        if (il == 0) residual_norm(c, n_tok, 0, ly->attn_norm);
         attention(c, ly, il, pos0, n_tok);
-        residual_add(c, n_tok);
-        for (int t = 0; t < n_tok; t++)
-            rmsnorm(c->xn + (size_t)t * d, c->x + (size_t)t * d, ly->ffn_norm, d, hp->norm_eps);
+        residual_norm(c, n_tok, 1, ly->ffn_norm);
         if (ly->router.m.data) moe(c, ly, n_tok);
         else swiglu(c, &ly->ffn_gate.m, &ly->ffn_up.m, &ly->ffn_down.m, c->xn, n_tok, c->tmp);
-        residual_add(c, n_tok);
+        /* the residual, and the next layer's attention norm in the same pass */
+        residual_norm(c, n_tok, 1, il + 1 < c->n_layer_used ? m->layers[il + 1].attn_norm : NULL);
     }
     if (!out || first_out >= n_tok) return 0;
     int n_out = n_tok - first_out;
