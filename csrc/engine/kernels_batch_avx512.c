@@ -181,6 +181,28 @@ typedef struct {
     void (*tile8)(const void *const *wr, const void *a, int64_t nu, __m512 out[RR]);
 } batch_path;
 
+/* Stores a register tile: y[t·ldy + k] = out[k][t] for rows k < real and
+ * tokens t < nt. The 4 × 16 tile is transposed in 128-bit lanes so that each
+ * token's (up to) 4 row results go out in one masked store; a scatter per
+ * row costs more than a small model's whole tile. */
+static inline void store_tile(float *y, int ldy, const __m512 out[RR], int real, int nt) {
+    __m512 t0 = _mm512_unpacklo_ps(out[0], out[1]), t1 = _mm512_unpackhi_ps(out[0], out[1]);
+    __m512 t2 = _mm512_unpacklo_ps(out[2], out[3]), t3 = _mm512_unpackhi_ps(out[2], out[3]);
+    __m512 v[4] = {_mm512_shuffle_ps(t0, t2, 0x44), _mm512_shuffle_ps(t0, t2, 0xee), _mm512_shuffle_ps(t1, t3, 0x44),
+                   _mm512_shuffle_ps(t1, t3, 0xee)};   /* v[i], 128-bit lane l: token 4l + i */
+    __mmask8 rows = (__mmask8)((1u << real) - 1);
+    for (int t = 0; t < nt; t++) {
+        __m128 x;
+        switch (t >> 2) {
+        case 0: x = _mm512_extractf32x4_ps(v[t & 3], 0); break;
+        case 1: x = _mm512_extractf32x4_ps(v[t & 3], 1); break;
+        case 2: x = _mm512_extractf32x4_ps(v[t & 3], 2); break;
+        default: x = _mm512_extractf32x4_ps(v[t & 3], 3); break;
+        }
+        _mm_mask_storeu_ps(y + (size_t)t * ldy, rows, x);
+    }
+}
+
 /* kq_ops.rows through path p: gathers the tokens once, then per tile of WT
  * rows unpacks them (prefetching the next tile) and runs the RR-row tiles
  * over every group of 16 tokens. */
@@ -193,8 +215,6 @@ static void run_path(const batch_path *p, const kq_mat *w, const void *act, size
     if (!A || !W) return;
     for (int g = 0; g < ng; g++)
         p->gather(act, act_stride, g * TG, n_tok - g * TG < TG ? n_tok - g * TG : TG, nu, A + (size_t)g * nu * p->ablk);
-    __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                     _mm512_set1_epi32(ldy));
     for (int64_t rt = r0; rt < r1; rt += WT) {
         int nr = r1 - rt < WT ? (int)(r1 - rt) : WT;
         for (int r = 0; r < nr; r++) p->unpack(w, rt + r, nu, W + (size_t)r * nu * p->wblk);
@@ -204,7 +224,6 @@ static void run_path(const batch_path *p, const kq_mat *w, const void *act, size
         size_t slice = ((size_t)(pf_end - pf) / ((size_t)ng * ((nr + RR - 1) / RR)) + 64) & ~(size_t)63;
         for (int g = 0; g < ng; g++) {
             int nt = n_tok - g * TG < TG ? n_tok - g * TG : TG;
-            __mmask16 tmask = (__mmask16)((1u << nt) - 1);
             for (int r = 0; r < nr; r += RR) {
                 const void *wr[RR];
                 int real = nr - r < RR ? nr - r : RR;
@@ -213,8 +232,7 @@ static void run_path(const batch_path *p, const kq_mat *w, const void *act, size
                 __m512 out[RR];
                 prefetch_slice(&pf, pf_end, slice);
                 (nt <= 8 ? p->tile8 : p->tile)(wr, A + (size_t)g * nu * p->ablk, nu, out);
-                for (int k = 0; k < real; k++)
-                    _mm512_mask_i32scatter_ps(y + (size_t)g * TG * ldy + rt + r + k, tmask, idx, out[k], 4);
+                store_tile(y + (size_t)g * TG * ldy + rt + r, ldy, out, real, nt);
             }
         }
     }
