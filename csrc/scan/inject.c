@@ -1037,7 +1037,6 @@ static void runner_free(runner *r) {
  * its name up. An entry computed at depth d whose evaluation reached known
  * functions down to depth need (and was never cut short) holds at any depth
  * d' with d' + (need - d) within the limit. */
-#define MAX_DEPTH 3
 #define MEMO_WAYS 4
 #define MEMO_SETS 64
 #define DEP_WORDS 4
@@ -1123,7 +1122,7 @@ static memo_ent *memo_find(inj_ctx *c, const memo_ent *key) {
         memo_ent *m = &ways[w];
         if (!same_key(m, key)) continue;
         int fits = m->depth == c->depth ||
-                   (!m->deps.capped && c->depth + m->deps.need - m->depth < MAX_DEPTH);
+                   (!m->deps.capped && c->depth + m->deps.need - m->depth < INJ_MAX_DEPTH);
         if (!fits) continue;
         size_t k = m->nfns;
         while (k < *c->nfns && !deps_have(&m->deps, (*c->fns)[k].h)) k++;

@@ -358,7 +358,7 @@ aval inj_call(inj_ctx *c, const char *path, aval recv, int has_recv, int recv_kn
             aval args[INJ_ARGS];
             int n = a->n < INJ_ARGS ? a->n : INJ_ARGS;
             for (int k = 0; k < n; k++) args[k] = a->v[k];
-            if (c->depth < 3) out = call_user(c, callee, args, n, &ok);
+            if (c->depth < INJ_MAX_DEPTH) out = call_user(c, callee, args, n, &ok);
             else call_capped(c, callee);
             if (!ok && *c->ncalls < 4096 && !tab_sink(c->lang, callee, path, (const sink_def *[4]){0})) {
                 aval ex[INJ_ARGS];                /* first: expanding may add records */

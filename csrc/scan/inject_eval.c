@@ -150,7 +150,7 @@ static aval resolve_one(inj_ctx *c, aval v, int final, int *pending) {
         r = av_join(c, args[0], args[1]);
         ok = 1;
     } else {
-        r = c->depth < 3 ? call_user(c, rec.fn, args, rec.nargs, &ok) : av_opaque();
+        r = c->depth < INJ_MAX_DEPTH ? call_user(c, rec.fn, args, rec.nargs, &ok) : av_opaque();
     }
     if (!ok) {
         if (!final) { *pending = 1; return v; }

@@ -86,6 +86,7 @@ typedef struct {
 #define INJ_MAXTOK 2048     /* tokens in one statement */
 #define INJ_OBJ_SLOTS 16    /* elements of a modelled list or map */
 #define INJ_ARGS 6          /* arguments kept in a call record */
+#define INJ_MAX_DEPTH 3     /* nesting of user-function calls evaluated */
 
 typedef struct { char name[INJ_NAME]; uint32_t h; aval v; } var;   /* h: name_hash(name) */
 
