@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench_engine.sh — engine speed on real model shapes (random weights from
 # `flint synth`), against this machine's read bandwidth measured in the same run.
-# Writes bench/results/engine.json and prints a table.
+# Writes bench/results/engine.json and prints a table. Generation (32 tokens)
+# and prompt batches are each timed twice, the better run kept.
 #   FLINT_ENGINE_PRESETS="qwen3-30b-a3b:12 granite-1b-a400m" to choose presets (name[:layers])
 #   FLINT_ENGINE_TYPES="q4_k q8_0"
 set -e

@@ -41,21 +41,30 @@ static long rss_bytes(void) {
     return resident * sysconf(_SC_PAGESIZE);
 }
 
-/* Seconds per generated token after filling the cache with ctx tokens. */
+/* Seconds per generated token after filling the cache with ctx tokens (best
+ * of 2 runs of n_gen tokens, as prompt batches are timed: on a shared host a
+ * single run can catch a slow moment). */
 static double time_tg(eng_ctx *c, int n_vocab, int ctx, int n_gen, float *logits, char *err, size_t errlen) {
     eng_ctx_truncate(c, 0);
     int32_t *fill = random_tokens(ctx + n_gen + 1, n_vocab, 7);
     if (!fill) return -1;
-    double dt = -1;
+    double best = -1;
     if (ctx > 0 && eng_decode(c, fill, ctx, ENG_LOGITS_NONE, NULL, NULL, err, errlen)) goto done;
     if (eng_decode(c, fill + ctx, 1, ENG_LOGITS_LAST, logits, NULL, err, errlen)) goto done; /* warm-up */
-    double t0 = fl_now();
-    for (int i = 0; i < n_gen; i++)
-        if (eng_decode(c, fill + ctx + 1 + i, 1, ENG_LOGITS_LAST, logits, NULL, err, errlen)) goto done;
-    dt = (fl_now() - t0) / n_gen;
+    for (int r = 0; r < 2; r++) {
+        eng_ctx_truncate(c, ctx + 1);
+        double t0 = fl_now();
+        for (int i = 0; i < n_gen; i++)
+            if (eng_decode(c, fill + ctx + 1 + i, 1, ENG_LOGITS_LAST, logits, NULL, err, errlen)) {
+                best = -1;
+                goto done;
+            }
+        double dt = (fl_now() - t0) / n_gen;
+        if (best < 0 || dt < best) best = dt;
+    }
 done:
     free(fill);
-    return dt;
+    return best;
 }
 
 /* Seconds per token for a prompt batch of n tokens (best of 2). */
