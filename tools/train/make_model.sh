@@ -34,6 +34,14 @@
 # v4: v3's checkpoint copied to tools/train/work/moe4/ and continued the same way (--steps 2180
 # --lr 1.2e-3 to step 1500, then --steps 1800 --lr 1.2e-3 to the end: ~3.9e-4 down to 1.2e-4);
 # 14.7 M tokens of this lineage, then ship.py with the shipped draft GGUF.
+# v5: v4's checkpoint copied to tools/train/work/moe5/ and continued (--steps 4800 --lr 1e-3
+# --warmup 20 --threads 1 until the session ended at step 1876, then from the step-1850
+# checkpoint with --steps 3300 --lr 1e-3, stopped at step 3100 with the LR at 1.1e-4); 25.4 M
+# tokens of this lineage. Its draft (v2) continued v1's shipped draft:
+# train.py --model draft --out tools/train/work/draft2 --init-gguf
+# models/flint-coder-draft.Q8_0.gguf --first-shard 6 --steps 2000 --lr 1e-3 --warmup 20
+# --threads 1 (16.4 M tokens, 76 minutes of step time); then ship.py --moe
+# tools/train/work/moe5/ckpt.pt --draft tools/train/work/draft2/ckpt.pt --type Q8_0.
 set -eu
 
 PY=${PY:-/usr/bin/python3}
