@@ -82,7 +82,7 @@ static int count_plain(spec_policy *p, const spec_cand *c, int fallback, int n, 
 
 static void test_policy(void) {
     double prior[SPEC_NSRC] = {0.2, 0, 0.5};
-    spec_cand ng[SPEC_NSRC] = {[SPEC_I_NGRAM] = {1, 16, 4}};
+    spec_cand ng[SPEC_NSRC] = {[SPEC_I_NGRAM] = {.avail = 1, .kmax = 16, .n = 4}};
     spec_policy p;
     int k = 0, src = -1;
     spec_policy_init(&p, prior);
@@ -112,7 +112,8 @@ static void test_policy(void) {
     plain = count_plain(&p, ng, 1, 1000, &k, &src);
     CHECK(plain >= 980 && plain < 1000, "policy: no acceptance: plain, with occasional probes (%d/1000 plain)", plain);
 
-    spec_cand both[SPEC_NSRC] = {[SPEC_I_NGRAM] = {1, 16, 4}, [SPEC_I_DRAFT] = {1, 16, 0}};
+    spec_cand both[SPEC_NSRC] = {[SPEC_I_NGRAM] = {.avail = 1, .kmax = 16, .n = 4},
+                                 [SPEC_I_DRAFT] = {.avail = 1, .kmax = 16, .n = 0}};
     spec_policy_init(&p, prior);
     feed_policy(&p, 1, 0.05, SPEC_I_NGRAM, 0.9);
     for (int i = 0; i < 200; i++) spec_policy_note_accept(&p, SPEC_I_DRAFT, 0, 16, 9);
