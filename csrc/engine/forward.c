@@ -163,8 +163,6 @@ static void rmsnorm(float *y, const float *x, const float *w, int n, float eps) 
     for (int i = 0; i < n; i++) y[i] = x[i] * scale * w[i];
 }
 
-static float silu(float x) { return x / (1.f + expf(-x)); }
-
 static void add_bias(float *y, const float *b, int n_tok, int n) {
     if (!b) return;
     for (int t = 0; t < n_tok; t++)
@@ -256,10 +254,8 @@ static void qk_prepare(void *arg, int lo, int hi) {
         rope_apply(c, k, nkv, t);
         size_t at = ((size_t)il * c->n_ctx + (size_t)(pos0 + t)) * kvd;
         const float *v = c->v + (size_t)t * kvd;
-        for (int i = 0; i < kvd; i++) {
-            c->k_cache[at + i] = fl_f32_to_f16(k[i]);
-            c->v_cache[at + i] = fl_f32_to_f16(v[i]);
-        }
+        kq_vec()->to_f16(kvd, k, c->k_cache + at);
+        kq_vec()->to_f16(kvd, v, c->v_cache + at);
     }
 }
 
@@ -283,9 +279,7 @@ static void attention(eng_ctx *c, const eng_layer *ly, int il, int pos0, int n_t
 
 /* ---- feed-forward ---- */
 
-static void silu_mul(float *a, const float *b, size_t n) {
-    for (size_t i = 0; i < n; i++) a[i] = silu(a[i]) * b[i];
-}
+static void silu_mul(float *a, const float *b, size_t n) { kq_vec()->silu_mul((int64_t)n, a, b); }
 
 /* out[t] = down(silu(gate x[t]) * up x[t]) for n_tok rows of x (stride d). */
 static void swiglu(eng_ctx *c, const kq_mat *gate, const kq_mat *up, const kq_mat *down, const float *x, int n_tok,

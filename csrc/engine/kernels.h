@@ -69,6 +69,12 @@ typedef struct {
      * group·n_tok ≤ KQ_ATTN_ROWS_MAX. */
     void (*attn)(int group, int n_tok, int hd, int n_kv0, const float *q, size_t ldq, const uint16_t *K,
                  const uint16_t *V, size_t kv_stride, float scale, float *scores, float *out);
+    /* a[i] = silu(a[i]) · b[i] for i < n, silu(x) = x / (1 + e^−x) (the SIMD
+     * levels' exp is within ~1 ulp of expf). */
+    void (*silu_mul)(int64_t n, float *a, const float *b);
+    /* y[i] = x[i] as an IEEE half float, rounded to nearest even: bit-identical
+     * to fl_f32_to_f16 except for NaN payloads. */
+    void (*to_f16)(int64_t n, const float *x, uint16_t *y);
 } kq_vec_ops;
 
 /* The active level's vector primitives. */

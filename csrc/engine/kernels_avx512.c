@@ -10,7 +10,29 @@ static inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s) { return _mm25
 
 extern const kq_ops kq_avx512_batch_ops;
 
-const kq_vec_ops kq_avx512_vec = {vattn_avx512};
+/* silu(x) = x · sigmoid(x), sigmoid from e = exp(−|x|) (an argument the
+ * attention kernel's exp takes): 1 / (1 + e) for x ≥ 0, e / (1 + e) below. */
+static void silu_mul_avx512(int64_t n, float *a, const float *b) {
+    int64_t i = 0;
+    for (; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __m512 x = _mm512_maskz_loadu_ps(m, a + i);
+        __m512 e = exp512_nonpos(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(x)));
+        __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.f), _mm512_add_ps(_mm512_set1_ps(1.f), e));
+        __m512 sig = _mm512_mask_mul_ps(inv, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), e, inv);
+        _mm512_mask_storeu_ps(a + i, m, _mm512_mul_ps(_mm512_mul_ps(x, sig), _mm512_maskz_loadu_ps(m, b + i)));
+    }
+}
+
+static void to_f16_avx512(int64_t n, const float *x, uint16_t *y) {
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __m256i h = _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        _mm256_mask_storeu_epi16(y + i, m, h);
+    }
+}
+
+const kq_vec_ops kq_avx512_vec = {vattn_avx512, silu_mul_avx512, to_f16_avx512};
 
 const kq_ops kq_avx512_ops = {
     .name = "avx512",

@@ -55,7 +55,15 @@ static void axpy_f16kv(int64_t n, float a, const uint16_t *x, float *y) {
 #define AXPY axpy_f16kv
 #include "engine/kernels_attn.h"
 
-const kq_vec_ops kq_ref_vec = {attn_ref};
+static void silu_mul_ref(int64_t n, float *a, const float *b) {
+    for (int64_t i = 0; i < n; i++) a[i] = a[i] / (1.f + expf(-a[i])) * b[i];
+}
+
+static void to_f16_ref(int64_t n, const float *x, uint16_t *y) {
+    for (int64_t i = 0; i < n; i++) y[i] = fl_f32_to_f16(x[i]);
+}
+
+const kq_vec_ops kq_ref_vec = {attn_ref, silu_mul_ref, to_f16_ref};
 
 static void ref_rows(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy,
                      int64_t r0, int64_t r1) {
