@@ -321,11 +321,6 @@ static void route(eng_ctx *c, int n_tok) {
     }
 }
 
-/* Mixture of experts on c->xn → c->tmp. Routed slots are grouped by expert
- * (so each active expert's weights are read once per batch; unused experts
- * are skipped); gate and up of all active experts (and the shared expert) run
- * as one pool run, their down projections as another. A token's expert
- * outputs are summed in expert-id order whatever the batch. */
 /* The routed experts' row-wise steps, per token or per slot. */
 typedef struct {
     eng_ctx *c;
@@ -364,6 +359,11 @@ static void moe_combine(void *arg, int lo, int hi) {
     }
 }
 
+/* Mixture of experts on c->xn → c->tmp. Routed slots are grouped by expert
+ * (so each active expert's weights are read once per batch; unused experts
+ * are skipped); gate and up of all active experts (and the shared expert) run
+ * as one pool run, their down projections as another. A token's expert
+ * outputs are summed in expert-id order whatever the batch. */
 static void moe(eng_ctx *c, const eng_layer *ly, int n_tok) {
     const eng_hparams *hp = &c->m->hp;
     int d = hp->n_embd, k = c->n_expert_used, ne = hp->n_expert, ff = (int)ly->gate_exps.m.n_rows;

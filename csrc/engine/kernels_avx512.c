@@ -13,8 +13,7 @@ extern const kq_ops kq_avx512_batch_ops;
 /* silu(x) = x · sigmoid(x), sigmoid from e = exp(−|x|) (an argument the
  * attention kernel's exp takes): 1 / (1 + e) for x ≥ 0, e / (1 + e) below. */
 static void silu_mul_avx512(int64_t n, float *a, const float *b) {
-    int64_t i = 0;
-    for (; i < n; i += 16) {
+    for (int64_t i = 0; i < n; i += 16) {
         __mmask16 m = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
         __m512 x = _mm512_maskz_loadu_ps(m, a + i);
         __m512 e = exp512_nonpos(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(x)));
