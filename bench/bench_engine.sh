@@ -7,7 +7,8 @@
 #   FLINT_ENGINE_TYPES="q4_k q8_0"
 set -e
 BIN=${FLINT_BIN:-build/flint}
-DIR=${FLINT_BUILD:-build}/bench-models
+DIR=${FLINT_BUILD:-build}
+DIR=${DIR#"${FLINT_ROOT:-$(pwd)}/"}/bench-models   # repository-relative in the results
 OUT=bench/results/engine.json
 PRESETS=${FLINT_ENGINE_PRESETS:-"qwen3-30b-a3b:12 granite-3b-a800m granite-1b-a400m olmoe-1b-7b qwen2.5-coder-0.5b"}
 TYPES=${FLINT_ENGINE_TYPES:-"q4_k q8_0"}

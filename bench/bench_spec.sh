@@ -17,6 +17,7 @@
 # machine one thread keeps process CPU time a clean measure of the work; the
 # JSON has both CPU-time and wall-clock speedups, and the load average.
 BUILD=${FLINT_BUILD:-build}
+BUILD=${BUILD#"${FLINT_ROOT:-$(pwd)}/"}   # repository-relative in the results
 BIN=${FLINT_BIN:-$BUILD/flint}
 THREADS=${FLINT_BENCH_THREADS:-1}
 N_FIM=${FLINT_BENCH_SPEC_FIM:-40}
