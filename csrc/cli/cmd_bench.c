@@ -161,6 +161,7 @@ int cmd_bench(int argc, char **argv) {
     json_object_set_new(o, "tg", tg);
     json_object_set_new(o, "pp", pj);
     json_object_set_new(o, "rss_bytes", json_integer(rss_bytes()));
+    json_object_set_new(o, "repacked_bytes", json_integer((json_int_t)eng_model_repacked_bytes(m)));
     tg = pj = NULL;
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     puts(s);

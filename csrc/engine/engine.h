@@ -56,6 +56,10 @@ const eng_hparams *eng_model_hparams(const eng_model *m);
  * page cache; harmless otherwise. */
 void eng_model_touch(const eng_model *m);
 
+/* Bytes of weights repacked at load into owned memory (repack.h; their
+ * mapped pages were given back), 0 if none. */
+size_t eng_model_repacked_bytes(const eng_model *m);
+
 /* The underlying GGUF file (metadata for the tokenizer, info output). */
 const gguf_file *eng_model_gguf(const eng_model *m);
 
@@ -83,8 +87,9 @@ const int32_t *eng_ctx_tokens(const eng_ctx *c);
 /* Exact mode: every batch is computed with the single-token kernels, so the
  * logits of a k-token eng_decode are bit-identical to k one-token calls.
  * Speculative verification under greedy decoding needs this (a near-tie must
- * resolve the same way as in plain decoding); it costs the batch kernels'
- * arithmetic savings but keeps the single read of the weights. Off by default. */
+ * resolve the same way as in plain decoding). It costs the prompt kernels'
+ * arithmetic savings but keeps the single read of the weights; Q8_0 weights
+ * repacked at load (repack.h) have no prompt kernel to lose. Off by default. */
 void eng_ctx_set_exact(eng_ctx *c, int on);
 
 /* Keep only the first n cached tokens (n <= len). */

@@ -15,6 +15,13 @@ typedef struct {
     size_t mat_bytes;     /* bytes between consecutive matrices */
 } eng_weight;
 
+/* A matrix stack repacked at load: its owned copy and the mapped bytes it replaces. */
+typedef struct {
+    void *buf;
+    const uint8_t *orig;
+    size_t bytes;
+} eng_repacked;
+
 typedef struct {
     const float *attn_norm;            /* [n_embd] */
     eng_weight wq, wk, wv, wo;         /* [n_embd -> n_head*hd], [-> n_kv*hd] ×2, [n_head*hd -> n_embd] */
@@ -38,6 +45,9 @@ struct eng_model {
     eng_layer *layers;
     float **owned;                     /* F32 copies of small vectors (norms, biases) */
     int n_owned;
+    eng_repacked *repacked;            /* matrices repacked at load (repack.h) */
+    int n_repacked;
+    size_t repacked_bytes;
 };
 
 struct eng_ctx {

@@ -7,6 +7,8 @@ static inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s) { return _mm25
 
 #include "engine/kernels_x86.h"
 #include "engine/kernels_attn_avx512.h"
+#include "engine/repack.h"
+#include "engine/kernels_r16_avx512.h"
 
 extern const kq_ops kq_avx512_batch_ops;
 
@@ -33,11 +35,23 @@ static void to_f16_avx512(int64_t n, const float *x, uint16_t *y) {
 
 const kq_vec_ops kq_avx512_vec = {vattn_avx512, silu_mul_avx512, to_f16_avx512};
 
+/* The x86 kernels plus QT_Q8_0_R16, whose activations are Q8_0's. */
+static uint32_t act_type(uint32_t wt) { return wt == QT_Q8_0_R16 ? QT_Q8_0 : wt; }
+static size_t avx512_act_bytes(uint32_t wt, int64_t n) { return x86_act_bytes(act_type(wt), n); }
+static void avx512_prepare(uint32_t wt, const float *x, void *dst, int64_t n) { x86_prepare(act_type(wt), x, dst, n); }
+static int avx512_supports(uint32_t wt) { return wt == QT_Q8_0_R16 || x86_supports(wt); }
+
+static void avx512_rows(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy, int64_t r0,
+                        int64_t r1) {
+    if (w->type == QT_Q8_0_R16) r16_rows(w, act, act_stride, n_tok, y, ldy, r0, r1);
+    else x86_rows(w, act, act_stride, n_tok, y, ldy, r0, r1);
+}
+
 const kq_ops kq_avx512_ops = {
     .name = "avx512",
-    .act_bytes = x86_act_bytes,
-    .prepare = x86_prepare,
-    .rows = x86_rows,
-    .supports = x86_supports,
+    .act_bytes = avx512_act_bytes,
+    .prepare = avx512_prepare,
+    .rows = avx512_rows,
+    .supports = avx512_supports,
     .batch = &kq_avx512_batch_ops,
 };

@@ -1,6 +1,7 @@
 /* model.c — build an eng_model from a GGUF file: hyper-parameters from the
- * arch-prefixed metadata keys, weights as views into the mapping, every shape
- * and type checked before the forward pass may touch it. */
+ * arch-prefixed metadata keys, weights as views into the mapping (Q8_0
+ * matrices repacked into owned memory where the kernels gain, repack.h),
+ * every shape and type checked before the forward pass may touch it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "engine/internal.h"
 #include "engine/qtypes.h"
 #include "engine/membudget.h"
+#include "engine/repack.h"
 #include "engine/verify.h"
 
 typedef struct {
@@ -282,6 +284,7 @@ eng_model *eng_model_from_gguf(gguf_file *g, char *err, size_t errlen) {
     for (int il = 0; il < hp->n_layer; il++)
         if (load_layer(&L, il)) goto fail;
     count_params(m);
+    m->repacked_bytes = model_repack(m);
     return m;
 fail:
     eng_model_free(m);
@@ -292,6 +295,8 @@ void eng_model_free(eng_model *m) {
     if (!m) return;
     for (int i = 0; i < m->n_owned; i++) free(m->owned[i]);
     free(m->owned);
+    for (int i = 0; i < m->n_repacked; i++) free(m->repacked[i].buf);
+    free(m->repacked);
     free(m->layers);
     gguf_close(m->gguf);
     free(m);
@@ -305,5 +310,9 @@ void eng_model_touch(const eng_model *m) {
     madvise((void *)m->gguf->base, m->gguf->size, MADV_WILLNEED);
     for (size_t off = 0; off < m->gguf->size; off += 4096) sink ^= p[off];
     (void)sink;
+    for (int i = 0; i < m->n_repacked; i++) drop_pages(m->repacked[i].orig, m->repacked[i].bytes); /* not read again */
 }
+
+size_t eng_model_repacked_bytes(const eng_model *m) { return m->repacked_bytes; }
+
 const gguf_file *eng_model_gguf(const eng_model *m) { return m->gguf; }

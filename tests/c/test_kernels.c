@@ -15,6 +15,7 @@
 #include "common/common.h"
 #include "engine/kernels.h"
 #include "engine/qtypes.h"
+#include "engine/repack.h"
 #include "tap.h"
 
 static uint64_t rng = 88172645463325252ull;
@@ -112,6 +113,75 @@ static void check_type(uint32_t t, int level, int use_batch) {
     }
     free(w);
     free(wf);
+}
+
+/* Q8_0 repacked into 16-row groups (repack.h): the same numbers (reference
+ * dequantization bit-identical to Q8_0's, so the reference products are
+ * too), the fast kernel within the activation-quantization bound, and a
+ * token's results independent of the batch it comes in (bit-identical to
+ * computing it alone: exact mode relies on it). */
+static void check_r16(void) {
+    const int64_t n_in = 512;
+    const int rows = 48, toks[] = {1, 2, 3, 4, 8, 17, 33};
+    uint8_t *q = random_rows(QT_Q8_0, n_in, rows), *r = aligned_alloc(64, qtype_row_size(QT_Q8_0, n_in) * rows);
+    r16_pack(q, n_in, rows, r);
+    kq_mat mq = {q, QT_Q8_0, n_in, rows, qtype_row_size(QT_Q8_0, n_in)}, mr = mq;
+    mr.data = r, mr.type = QT_Q8_0_R16;
+    float *a = malloc(sizeof(float) * n_in), *b = malloc(sizeof(float) * n_in);
+    int same = 1;
+    for (int k = 0; k < rows; k++) {
+        qtype_get(QT_Q8_0)->dequant(q + k * mq.row_bytes, a, n_in);
+        r16_dequant_row(r + (k - k % 16) * mq.row_bytes, n_in / 32, k % 16, b);
+        same &= !memcmp(a, b, sizeof(float) * n_in);
+    }
+    CHECK(same, "Q8_0_R16 rows dequantize bit-identically to their Q8_0 rows");
+    for (int level = KQ_REF; level < KQ_NLEVELS; level++) {
+        const kq_ops *fast = level == KQ_REF ? &kq_ref_ops : kq_level(level);
+        if (!fast || (level != KQ_REF && !fast->supports(QT_Q8_0_R16))) continue;
+        for (size_t ti = 0; ti < sizeof toks / sizeof toks[0]; ti++) {
+            int nt = toks[ti];
+            float *x = malloc(sizeof(float) * n_in * nt), *yq = malloc(sizeof(float) * rows * nt),
+                  *yr = malloc(sizeof(float) * rows * nt), *y1 = malloc(sizeof(float) * rows * nt);
+            for (int64_t i = 0; i < n_in * nt; i++) x[i] = rndf() * (i % 7 == 0 ? 4.f : 1.f);
+            size_t sr = kq_ref_ops.act_bytes(QT_Q8_0, n_in), sf = (fast->act_bytes(QT_Q8_0_R16, n_in) + 63) & ~(size_t)63;
+            uint8_t *ar = malloc(sr * nt), *af = aligned_alloc(64, sf * nt);
+            for (int k = 0; k < nt; k++) {
+                kq_ref_ops.prepare(QT_Q8_0, x + k * n_in, ar + k * sr, n_in);
+                fast->prepare(QT_Q8_0_R16, x + k * n_in, af + k * sf, n_in);
+            }
+            kq_ref_ops.rows(&mq, ar, sr, nt, yq, rows, 0, rows);
+            fast->rows(&mr, af, sf, nt, yr, rows, 0, 16); /* split in groups, as threads do */
+            fast->rows(&mr, af, sf, nt, yr, rows, 16, rows);
+            for (int k = 0; k < nt; k++) fast->rows(&mr, af + k * sf, sf, 1, y1 + k * rows, rows, 0, rows);
+            double worst = 0;
+            for (int k = 0; k < nt; k++)
+                for (int row = 0; row < rows; row++) {
+                    double bound = 0, mag = 0;
+                    for (int64_t blk = 0; blk < n_in / 32; blk++) {
+                        float amax = 0;
+                        double sw = 0;
+                        for (int i = 0; i < 32; i++) {
+                            const blk_q8_0 *wb = (const blk_q8_0 *)(q + row * mq.row_bytes) + blk;
+                            float w = wb->qs[i] * fl_f16_to_f32(wb->d), v = x[k * n_in + blk * 32 + i];
+                            amax = fmaxf(amax, fabsf(v));
+                            sw += fabs(w);
+                            mag += fabs(w * v);
+                        }
+                        bound += amax / 254.0 * sw;
+                    }
+                    bound = level == KQ_REF ? 0 : bound * 1.01 + 1e-5 * mag + 1e-6;
+                    double d = fabs((double)yr[k * rows + row] - yq[k * rows + row]);
+                    worst = !(d <= bound) ? INFINITY : bound > 0 && d / bound > worst ? d / bound : worst;
+                }
+            CHECK(worst <= 1, "Q8_0_R16 %s, %d token(s): %s (worst %.2f of the bound)", kq_level_name(level), nt,
+                  level == KQ_REF ? "reference equals Q8_0's bit for bit" : "within the activation-quantization bound",
+                  worst);
+            CHECK(!memcmp(yr, y1, sizeof(float) * rows * nt), "Q8_0_R16 %s, %d token(s): bit-identical to one token at a time",
+                  kq_level_name(level), nt);
+            free(x), free(yq), free(yr), free(y1), free(ar), free(af);
+        }
+    }
+    free(q), free(r), free(a), free(b);
 }
 
 /* Causal attention of a block of tokens (kq_vec_ops.attn) at every kernel
@@ -214,6 +284,7 @@ int main(void) {
             check_type(types[i], level, 0);
             check_type(types[i], level, 1);
         }
+    check_r16();
     check_attention();
     check_vec_ops();
     return tap_done();

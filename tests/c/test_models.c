@@ -14,6 +14,7 @@
 #include "common/common.h"
 #include "engine/engine.h"
 #include "engine/kernels.h"
+#include "engine/repack.h"
 #include "engine/sample.h"
 #include "fixtures.h"
 #include "tap.h"
@@ -130,15 +131,12 @@ static void test_exact(eng_model *m, const fixture *fx) {
     free(b);
 }
 
+/* Every kernel level this CPU runs, the model loaded under it (a level that
+ * computes repacked weights gets them, repack.h). */
 static void test_model(fixture *fx) {
     char err[FL_ERRLEN], rel[512];
     json_t *ev = json_object_get(fx->e, "eval");
     snprintf(rel, sizeof rel, "tests/fixtures/models/%s", json_string_value(json_object_get(fx->e, "file")));
-    eng_model *m = eng_model_load(fixture_path(rel), err, sizeof err);
-    if (!CHECK(m != NULL, "%s loads", fx->name)) {
-        NOTE("%s", err);
-        return;
-    }
     size_t n = (size_t)fx->n_tok * fx->n_vocab;
     json_t *lf = json_object_get(ev, "logits");
     float *ref_b = read_logits(json_string_value(json_object_get(json_object_get(lf, "batch"), "file")), n);
@@ -147,6 +145,14 @@ static void test_model(fixture *fx) {
     if (!CHECK(ref_b && ref_s && mine, "%s reference logits readable", fx->name)) goto done;
     for (int level = 0; level < KQ_NLEVELS; level++) {
         if (kq_set_level(level)) continue;
+        eng_model *m = eng_model_load(fixture_path(rel), err, sizeof err);
+        if (!CHECK(m != NULL, "%s [%s] loads", fx->name, kq_level_name(level))) {
+            NOTE("%s", err);
+            continue;
+        }
+        if (strstr(fx->name, "Q8_0") && kq_level(level)->supports(QT_Q8_0_R16))
+            CHECK(eng_model_repacked_bytes(m) > 0, "%s [%s]: Q8_0 matrices repacked (%zu bytes)", fx->name,
+                  kq_level_name(level), eng_model_repacked_bytes(m));
         if (!eval_chunked(m, fx, 512, mine)) compare(fx, "batch", mine, ref_b);
         else CHECK(0, "%s batch eval", fx->name);
         if (!eval_chunked(m, fx, 1, mine)) compare(fx, "token by token", mine, ref_s);
@@ -155,12 +161,12 @@ static void test_model(fixture *fx) {
         else CHECK(0, "%s chunked eval", fx->name);
         test_greedy(m, fx);
         test_exact(m, fx);
+        eng_model_free(m);
     }
 done:
     free(ref_b);
     free(ref_s);
     free(mine);
-    eng_model_free(m);
 }
 
 int main(void) {

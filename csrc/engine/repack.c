@@ -1,0 +1,113 @@
+/* repack.c — the QT_Q8_0_R16 layout (repack.h): packing, the reference
+ * dequantizer, and repacking a loaded model's matrices. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common/common.h"
+#include "engine/internal.h"
+#include "engine/membudget.h"
+#include "engine/qtypes.h"
+#include "engine/repack.h"
+
+/* Byte offsets inside a group of nb blocks. */
+static size_t r16_d_off(int64_t b, int k) { return ((size_t)b * R16_ROWS + (size_t)k) * 2; }
+static size_t r16_u_off(int64_t nb, int64_t b, int g, int k) {
+    return (size_t)nb * R16_ROWS * 2 + (((size_t)b * 8 + (size_t)g) * R16_ROWS + (size_t)k) * 4;
+}
+
+void r16_dequant_row(const uint8_t *group, int64_t nb, int k, float *out) {
+    for (int64_t b = 0; b < nb; b++) {
+        uint16_t h;
+        memcpy(&h, group + r16_d_off(b, k), 2);
+        float d = fl_f16_to_f32(h);
+        for (int g = 0; g < 8; g++) {
+            const uint8_t *u = group + r16_u_off(nb, b, g, k);
+            for (int i = 0; i < 4; i++) out[b * 32 + 4 * g + i] = (float)((int)u[i] - 128) * d;
+        }
+    }
+}
+
+void r16_pack(const uint8_t *src, int64_t n_in, int64_t n_rows, uint8_t *dst) {
+    int64_t nb = n_in / 32;
+    size_t row_bytes = (size_t)nb * sizeof(blk_q8_0), group_bytes = row_bytes * R16_ROWS;
+    for (int64_t j = 0; j < n_rows / R16_ROWS; j++) {
+        uint8_t *G = dst + (size_t)j * group_bytes;
+        for (int k = 0; k < R16_ROWS; k++) {
+            const blk_q8_0 *x = (const blk_q8_0 *)(src + ((size_t)j * R16_ROWS + (size_t)k) * row_bytes);
+            for (int64_t b = 0; b < nb; b++) {
+                memcpy(G + r16_d_off(b, k), &x[b].d, 2);
+                for (int g = 0; g < 8; g++) {
+                    uint8_t *u = G + r16_u_off(nb, b, g, k);
+                    for (int i = 0; i < 4; i++) u[i] = (uint8_t)(x[b].qs[4 * g + i] ^ 0x80);
+                }
+            }
+        }
+    }
+}
+
+int r16_can_pack(const kq_mat *w) {
+    return w->type == QT_Q8_0 && w->n_rows % R16_ROWS == 0 && w->n_in % 32 == 0;
+}
+
+/* The model's matrices that only matmuls read (the token embedding is also
+ * read row by row, so it stays; so does an output tied to it). */
+static int matmul_weights(eng_model *m, eng_weight **out) {
+    int n = 0;
+    if (!m->hp.tied_output) out[n++] = &m->output;
+    for (int il = 0; il < m->hp.n_layer; il++) {
+        eng_layer *ly = &m->layers[il];
+        eng_weight *w[] = {&ly->wq,       &ly->wk,       &ly->wv,        &ly->wo,         &ly->ffn_gate,
+                           &ly->ffn_up,   &ly->ffn_down, &ly->router,    &ly->gate_exps,  &ly->up_exps,
+                           &ly->down_exps, &ly->gate_shexp, &ly->up_shexp, &ly->down_shexp};
+        for (size_t i = 0; i < sizeof w / sizeof *w; i++) out[n++] = w[i];
+    }
+    return n;
+}
+
+#define WEIGHTS_PER_LAYER 14
+
+void drop_pages(const uint8_t *p, size_t n) {
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), lo = ((uintptr_t)p + page - 1) & ~(page - 1),
+              hi = ((uintptr_t)p + n) & ~(page - 1);
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
+size_t model_repack(eng_model *m) {
+    const char *env = getenv("FLINT_REPACK");
+    const kq_ops *ops = kq_level(kq_active_level());
+    if ((env && !strcmp(env, "0")) || !ops || !ops->supports(QT_Q8_0_R16)) return 0;
+    eng_weight **w = malloc(((size_t)m->hp.n_layer * WEIGHTS_PER_LAYER + 1) * sizeof *w);
+    if (!w) return 0;
+    int n = matmul_weights(m, w);
+    size_t total = 0;
+    int n_pack = 0;
+    for (int i = 0; i < n; i++)
+        if (w[i]->m.data && r16_can_pack(&w[i]->m)) total += w[i]->mat_bytes * (size_t)w[i]->n_mat, n_pack++;
+    char err[8];
+    eng_repacked *bufs = n_pack ? realloc(m->repacked, (size_t)n_pack * sizeof *bufs) : NULL;
+    if (!bufs || mem_check(total, mem_available(), "", "", err, sizeof err)) {
+        if (bufs) m->repacked = bufs;
+        free(w);
+        return 0;
+    }
+    m->repacked = bufs;
+    size_t done = 0;
+    for (int i = 0; i < n; i++) {
+        eng_weight *e = w[i];
+        if (!e->m.data || !r16_can_pack(&e->m)) continue;
+        size_t bytes = e->mat_bytes * (size_t)e->n_mat;
+        uint8_t *dst = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+        if (!dst) break; /* the rest stays as it is: still correct */
+        for (int64_t x = 0; x < e->n_mat; x++)
+            r16_pack(e->m.data + (size_t)x * e->mat_bytes, e->m.n_in, e->m.n_rows, dst + (size_t)x * e->mat_bytes);
+        m->repacked[m->n_repacked++] = (eng_repacked){dst, e->m.data, bytes};
+        drop_pages(e->m.data, bytes);
+        e->m.data = dst;
+        e->m.type = QT_Q8_0_R16;
+        done += bytes;
+    }
+    free(w);
+    return done;
+}
