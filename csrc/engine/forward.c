@@ -14,6 +14,7 @@
 #include "common/common.h"
 #include "engine/internal.h"
 #include "engine/qtypes.h"
+#include "engine/repack.h"
 
 /* ---- matrix products on the pool ----
  *
@@ -436,7 +437,11 @@ static void embed(eng_ctx *c, const int32_t *tok, int n_tok) {
     const qtype_info *q = qtype_get(e->type);
     for (int t = 0; t < n_tok; t++) {
         float *x = c->x + (size_t)t * hp->n_embd;
-        q->dequant(e->data + (size_t)tok[t] * e->row_bytes, x, hp->n_embd);
+        if (e->type == QT_Q8_0_R16) /* tied to a repacked output */
+            r16_dequant_row(e->data + (size_t)(tok[t] - tok[t] % R16_ROWS) * e->row_bytes, hp->n_embd / 32,
+                            tok[t] % R16_ROWS, x);
+        else
+            q->dequant(e->data + (size_t)tok[t] * e->row_bytes, x, hp->n_embd);
         if (hp->embedding_scale != 1.f)
             for (int i = 0; i < hp->n_embd; i++) x[i] *= hp->embedding_scale;
     }

@@ -51,11 +51,12 @@ int r16_can_pack(const kq_mat *w) {
     return w->type == QT_Q8_0 && w->n_rows % R16_ROWS == 0 && w->n_in % 32 == 0;
 }
 
-/* The model's matrices that only matmuls read (the token embedding is also
- * read row by row, so it stays; so does an output tied to it). */
+/* The model's matrices that matmuls read: the output (an output tied to the
+ * token embedding too: the embedding lookup reads repacked rows; an untied
+ * embedding gains nothing) and the layers' matrices. */
 static int matmul_weights(eng_model *m, eng_weight **out) {
     int n = 0;
-    if (!m->hp.tied_output) out[n++] = &m->output;
+    out[n++] = m->hp.tied_output ? &m->tok_embd : &m->output;
     for (int il = 0; il < m->hp.n_layer; il++) {
         eng_layer *ly = &m->layers[il];
         eng_weight *w[] = {&ly->wq,       &ly->wk,       &ly->wv,        &ly->wo,         &ly->ffn_gate,
@@ -109,5 +110,6 @@ size_t model_repack(eng_model *m) {
         done += bytes;
     }
     free(w);
+    if (m->hp.tied_output) m->output = m->tok_embd;
     return done;
 }

@@ -169,6 +169,50 @@ done:
     free(mine);
 }
 
+/* The shipped models (one untied, one with its output tied to the token
+ * embedding) give the same logits repacked (repack.h) as from the mapping:
+ * both quantize activations alike and differ only in float summation order,
+ * so a misplaced row or a wrong embedding lookup would show at once. */
+static void test_repacked_shipped(const char *rel) {
+    if (!kq_level(kq_active_level())->supports(QT_Q8_0_R16)) return;
+    enum { N = 48 };
+    char err[FL_ERRLEN];
+    eng_model *m[2];
+    setenv("FLINT_REPACK", "0", 1);
+    m[0] = eng_model_load(fixture_path(rel), err, sizeof err);
+    unsetenv("FLINT_REPACK");
+    m[1] = eng_model_load(fixture_path(rel), err, sizeof err);
+    if (!CHECK(m[0] && m[1], "%s loads mapped and repacked", rel)) goto done;
+    const eng_hparams *hp = eng_model_hparams(m[1]);
+    CHECK(eng_model_repacked_bytes(m[0]) == 0 && eng_model_repacked_bytes(m[1]) > 0,
+          "%s: FLINT_REPACK=0 keeps the mapping, the default repacks %zu bytes%s", rel, eng_model_repacked_bytes(m[1]),
+          hp->tied_output ? " (tied output and embedding included)" : "");
+    int32_t ids[N];
+    for (int i = 0; i < N; i++) ids[i] = (int32_t)((i * 2654435761u) % (uint32_t)hp->n_vocab);
+    float *lg[2];
+    for (int k = 0; k < 2; k++) {
+        eng_ctx_params cp = {.n_ctx = 128, .n_threads = 2};
+        eng_ctx *c = eng_ctx_new(m[k], &cp, err, sizeof err);
+        lg[k] = malloc(sizeof(float) * N * hp->n_vocab);
+        if (!c || eng_decode(c, ids, N, ENG_LOGITS_ALL, lg[k], NULL, err, sizeof err)) CHECK(0, "%s eval: %s", rel, err);
+        eng_ctx_free(c);
+    }
+    double dd = 0, aa = 0;
+    int same = 0;
+    for (int t = 0; t < N; t++) {
+        const float *a = lg[0] + (size_t)t * hp->n_vocab, *b = lg[1] + (size_t)t * hp->n_vocab;
+        for (int v = 0; v < hp->n_vocab; v++) dd += (double)(a[v] - b[v]) * (a[v] - b[v]), aa += (double)a[v] * a[v];
+        same += samp_argmax(a, hp->n_vocab) == samp_argmax(b, hp->n_vocab);
+    }
+    double rel_rms = sqrt(dd / aa);
+    CHECK(rel_rms < 1e-3 && same >= N - 2, "%s: repacked logits match the mapped model's (relative rms %.2g, arg-max equal at %d of %d)",
+          rel, rel_rms, same, N);
+    free(lg[0]), free(lg[1]);
+done:
+    eng_model_free(m[0]);
+    eng_model_free(m[1]);
+}
+
 int main(void) {
     json_error_t je;
     json_t *man = json_load_file(fixture_path("tests/fixtures/models/manifest.json"), 0, &je);
@@ -189,5 +233,8 @@ int main(void) {
         test_model(&fx);
     }
     json_decref(man);
+    kq_set_level(KQ_NLEVELS - 1);
+    test_repacked_shipped("models/flint-coder-moe.Q8_0.gguf");
+    test_repacked_shipped("models/flint-coder-draft.Q8_0.gguf");
     return tap_done();
 }
