@@ -38,18 +38,57 @@ static inline __m512 r16_group(const uint8_t *G, int64_t nb, const act_q8_32 *a)
     }
     return f;
 }
+
+/* The same for R16_TOK tokens at once: each block's 8 weight vectors are
+ * loaded once for all of them (the kernel is bound by loads). The integer
+ * sums are grouped differently, which is exact, and the float operations are
+ * r16_group's, so every token's result is bit-identical to r16_group's. */
+#define R16_TOK 4
+static inline void r16_group_n(const uint8_t *G, int64_t nb, const act_q8_32 *const a[R16_TOK], __m512 f[R16_TOK]) {
+    const uint16_t *D = (const uint16_t *)G;
+    const uint8_t *U = G + (size_t)nb * R16_ROWS * 2;
+#pragma GCC unroll 4
+    for (int j = 0; j < R16_TOK; j++) f[j] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++, U += 8 * 64) {
+        __m512i w[8];
+#pragma GCC unroll 8
+        for (int g = 0; g < 8; g++) w[g] = _mm512_loadu_si512(U + 64 * g);
+        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(D + b * R16_ROWS)));
+#pragma GCC unroll 4
+        for (int j = 0; j < R16_TOK; j++) {
+            const act_q8_32 *ab = &a[j][b];
+            __m512i l = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], R16_Q(ab, 0));
+            __m512i h = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[4], R16_Q(ab, 4));
+#pragma GCC unroll 3
+            for (int g = 1; g < 4; g++) {
+                l = _mm512_dpbusd_epi32(l, w[g], R16_Q(ab, g));
+                h = _mm512_dpbusd_epi32(h, w[g + 4], R16_Q(ab, g + 4));
+            }
+            __m512i sum = _mm512_sub_epi32(_mm512_add_epi32(l, h), _mm512_set1_epi32(128 * ab->s));
+            f[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(_mm512_set1_ps(ab->d), dw), f[j]);
+        }
+    }
+}
 #undef R16_Q
 
 /* kq_ops.rows for QT_Q8_0_R16: r0 and r1 are multiples of 16 (the pool
  * splits rows in groups of KQ_ROW_GROUP); every token passes over a group
- * while its weights are in L1. */
+ * while its weights are in L1, R16_TOK at a time. */
 static void r16_rows(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy, int64_t r0,
                      int64_t r1) {
     int64_t nb = w->n_in / 32;
+#define R16_ACT(t) ((const act_q8_32 *)((const uint8_t *)act + (size_t)(t) * act_stride))
     for (int64_t r = r0; r < r1; r += R16_ROWS) {
         const uint8_t *G = w->data + (size_t)r * w->row_bytes;
-        for (int t = 0; t < n_tok; t++)
-            _mm512_storeu_ps(y + (size_t)t * ldy + r,
-                             r16_group(G, nb, (const act_q8_32 *)((const uint8_t *)act + (size_t)t * act_stride)));
+        int t = 0;
+        for (; t + R16_TOK <= n_tok; t += R16_TOK) {
+            const act_q8_32 *a[R16_TOK];
+            __m512 f[R16_TOK];
+            for (int j = 0; j < R16_TOK; j++) a[j] = R16_ACT(t + j);
+            r16_group_n(G, nb, a, f);
+            for (int j = 0; j < R16_TOK; j++) _mm512_storeu_ps(y + (size_t)(t + j) * ldy + r, f[j]);
+        }
+        for (; t < n_tok; t++) _mm512_storeu_ps(y + (size_t)t * ldy + r, r16_group(G, nb, R16_ACT(t)));
     }
+#undef R16_ACT
 }
