@@ -28,6 +28,9 @@
 #define EXPLORE_K 8           /* every 8th speculative decision tries a neighbouring draft length */
 #define PROBE_GAP_MIN 16      /* auto: plain decisions before re-probing, doubling while probes fail */
 #define PROBE_GAP_MAX 512
+#define AUTO_MARGIN 1.05      /* auto speculates only where the model predicts at least 5% more tokens/s
+                                 than plain decoding: below that, timing noise on a busy machine turns
+                                 a predicted gain into a measured loss */
 
 void spec_policy_init(spec_policy *p, const double dprior[SPEC_NSRC]) {
     memset(p, 0, sizeof *p);
@@ -116,7 +119,7 @@ int spec_policy_choose(spec_policy *p, const spec_cand c[SPEC_NSRC], int ctx, in
     }
     if (best < 0) return -1;
     int pick = best;
-    if (!fallback || ub >= 1 / v0) {
+    if (!fallback || ub >= AUTO_MARGIN / v0) {
         p->probe_gap = PROBE_GAP_MIN;
         if (!fixed && ++p->spec_run % EXPLORE_K == 0) { /* keep the neighbours' timings fresh: 1.5 k, then k / 2 */
             int kb = ks[best], alt = p->spec_run / EXPLORE_K % 2 ? kb + (kb + 1) / 2 : kb / 2;
