@@ -75,6 +75,19 @@ void drop_pages(const uint8_t *p, size_t n) {
     if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
+/* Memory for a repacked matrix, on huge pages where the kernel allows
+ * (transparent huge pages on request): the file mapping it replaces sits on
+ * the page cache's large folios, and streaming a big model through 4 KiB
+ * pages instead cost ~25% of generation speed in TLB misses (qwen3-30b-a3b
+ * 12L Q8_0: 49 -> 37 tok/s). */
+#define HUGE_PAGE (2u << 20)
+static uint8_t *alloc_huge(size_t bytes) {
+    size_t align = bytes >= HUGE_PAGE ? HUGE_PAGE : 64, n = (bytes + align - 1) & ~(align - 1);
+    uint8_t *p = aligned_alloc(align, n);
+    if (p && align == HUGE_PAGE) madvise(p, n, MADV_HUGEPAGE);
+    return p;
+}
+
 size_t model_repack(eng_model *m) {
     const char *env = getenv("FLINT_REPACK");
     const kq_ops *ops = kq_level(kq_active_level());
@@ -99,7 +112,7 @@ size_t model_repack(eng_model *m) {
         eng_weight *e = w[i];
         if (!e->m.data || !r16_can_pack(&e->m)) continue;
         size_t bytes = e->mat_bytes * (size_t)e->n_mat;
-        uint8_t *dst = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+        uint8_t *dst = alloc_huge(bytes);
         if (!dst) break; /* the rest stays as it is: still correct */
         for (int64_t x = 0; x < e->n_mat; x++)
             r16_pack(e->m.data + (size_t)x * e->mat_bytes, e->m.n_in, e->m.n_rows, dst + (size_t)x * e->mat_bytes);
