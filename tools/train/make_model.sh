@@ -42,6 +42,11 @@
 # models/flint-coder-draft.Q8_0.gguf --first-shard 6 --steps 2000 --lr 1e-3 --warmup 20
 # --threads 1 (16.4 M tokens, 76 minutes of step time); then ship.py --moe
 # tools/train/work/moe5/ckpt.pt --draft tools/train/work/draft2/ckpt.pt --type Q8_0.
+# Draft v3 (shipped with the v5 MoE, whose export is byte-identical): a copy of draft2's
+# step-2000 checkpoint continued with train.py --model draft --out tools/train/work/draft3
+# --resume --steps 5000 --lr 6e-4 --warmup 20 --threads 1, stopped at the step-3150
+# checkpoint (9.4 M more tokens, ~1 h of step time); then ship.py --moe
+# tools/train/work/moe5/ckpt.pt --draft tools/train/work/draft3/ckpt.pt --type Q8_0.
 set -eu
 
 PY=${PY:-/usr/bin/python3}
