@@ -17,12 +17,19 @@ static inline int32_t load4_i8(const int8_t *p) {
     return v;
 }
 
+/* Bytes ahead of the block being read that generation asks for: one core
+ * streams a large model's weights from memory ~40% faster on 2 threads
+ * (qwen3-30b-a3b 12L Q8_0: 31-40 -> 42-57 tok/s in alternating runs) than
+ * with the hardware prefetcher alone; past a matrix's end it is harmless. */
+#define R16_PREFETCH 4096
+
 /* One group's 16 results for one token of nb blocks. */
 static inline __m512 r16_group(const uint8_t *G, int64_t nb, const act_q8_32 *a) {
     const uint16_t *D = (const uint16_t *)G;
     const uint8_t *U = G + (size_t)nb * R16_ROWS * 2;
     __m512 f = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++, U += 8 * 64) {
+        for (int k = 0; k < 8; k++) _mm_prefetch((const char *)U + R16_PREFETCH + 64 * k, _MM_HINT_T0);
         __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_loadu_si512(U), R16_Q(&a[b], 0));
         __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_loadu_si512(U + 64), R16_Q(&a[b], 1));
         s0 = _mm512_dpbusd_epi32(s0, _mm512_loadu_si512(U + 128), R16_Q(&a[b], 2));
