@@ -310,7 +310,8 @@ void eng_model_touch(const eng_model *m) {
     madvise((void *)m->gguf->base, m->gguf->size, MADV_WILLNEED);
     for (size_t off = 0; off < m->gguf->size; off += 4096) sink ^= p[off];
     (void)sink;
-    for (int i = 0; i < m->n_repacked; i++) drop_pages(m->repacked[i].orig, m->repacked[i].bytes); /* not read again */
+    for (int i = 0; m->gguf->mapped && i < m->n_repacked; i++) /* not read again */
+        drop_pages(m->repacked[i].orig, m->repacked[i].bytes);
 }
 
 size_t eng_model_repacked_bytes(const eng_model *m) { return m->repacked_bytes; }

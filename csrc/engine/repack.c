@@ -117,7 +117,7 @@ size_t model_repack(eng_model *m) {
         for (int64_t x = 0; x < e->n_mat; x++)
             r16_pack(e->m.data + (size_t)x * e->mat_bytes, e->m.n_in, e->m.n_rows, dst + (size_t)x * e->mat_bytes);
         m->repacked[m->n_repacked++] = (eng_repacked){dst, e->m.data, bytes};
-        drop_pages(e->m.data, bytes);
+        if (m->gguf->mapped) drop_pages(e->m.data, bytes); /* never a caller's buffer (gguf_open_mem) */
         e->m.data = dst;
         e->m.type = QT_Q8_0_R16;
         done += bytes;

@@ -49,8 +49,9 @@ int r16_can_pack(const kq_mat *w);
  * repacked (0: nothing, the model runs from its mapping as before). */
 size_t model_repack(eng_model *m);
 
-/* Give the mapped pages wholly inside [p, p+n) back (they are read again
- * from the file if ever touched). */
+/* Give the pages wholly inside [p, p+n) of a read-only file mapping back
+ * (they are read again from the file if ever touched). Only for mappings:
+ * anonymous memory would read back as zeros. */
 void drop_pages(const uint8_t *p, size_t n);
 
 #endif

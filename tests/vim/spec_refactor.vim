@@ -188,15 +188,17 @@ endfunction
 call Test('keys work in the preview window; closing it ends the refactor', function('s:t_preview_window'), s:opts)
 
 function! s:t_blocked() abort
-  call s:start()
-  let st = WaitFor({s -> !empty(s.refactor)}, 3000, 'the refactor')
+  call WaitServer()
   " what the server sends when a scanner halt rule stops the reply (the
-  " default model does not write code the scanner halts on)
-  call Type(printf(':call flint#refactor#on_chunk({"id": %d, "alt": 0, "text": "", "done": v:true, '
+  " default model does not write code the scanner halts on), typed in the
+  " same keystrokes as the request so that it arrives before the server's
+  " own reply (a 30-line rename takes the default model well under a second,
+  " less than a round trip of this harness)
+  call Type(printf(":%d,%dFlintRefactor %s\r", s:first, s:last, s:instruction)
+        \ . ':call flint#refactor#on_chunk({"id": flint#refactor#state().id, "alt": 0, "text": "", "done": v:true, '
         \ . '"reason": "blocked", "findings": [{"rule": "eval-injection", "action": "halt", '
-        \ . '"message": "eval of a non-literal"}]})', st.refactor.id))
-  call Keys('Enter')
-  let st = WaitFor({s -> s.refactor.done}, 3000, 'the final chunk')
+        \ . "\"message\": \"eval of a non-literal\"}]})\r")
+  let st = WaitFor({s -> !empty(s.refactor) && s.refactor.done}, 3000, 'the final chunk')
   call Eq('blocked', st.refactor.reason, 'reason')
   call True(stridx(st.refactor.status, 'blocked by the scanner: eval of a non-literal') >= 0,
         \ 'the status shows it: ' . st.refactor.status)
