@@ -157,9 +157,17 @@ static kq_mat expert(const eng_weight *w, int e) {
 
 /* ---- small vector ops ---- */
 
+/* Sum of squares in double over 8 independent partial sums: one chain of
+ * dependent adds made rmsnorm ~10% of a prompt. */
+#define NORM_LANES 8
+
 static void rmsnorm(float *y, const float *x, const float *w, int n, float eps) {
-    double ss = 0;
-    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    double part[NORM_LANES] = {0}, ss = 0;
+    int i = 0;
+    for (; i + NORM_LANES <= n; i += NORM_LANES)
+        for (int j = 0; j < NORM_LANES; j++) part[j] += (double)x[i + j] * x[i + j];
+    for (; i < n; i++) ss += (double)x[i] * x[i];
+    for (int j = 0; j < NORM_LANES; j++) ss += part[j];
     float scale = (float)(1.0 / sqrt(ss / n + eps));
     for (int i = 0; i < n; i++) y[i] = x[i] * scale * w[i];
 }
