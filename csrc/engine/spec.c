@@ -87,15 +87,29 @@ spec_gen *spec_new(eng_ctx *target, samp *s, const spec_params *pp, char *err, s
         goto fail;
     double prior[SPEC_NSRC];
     draft_priors(&p, hp, prior);
-    spec_policy_init(&g->pol, prior);
+    if (p.memory && p.memory->valid) g->pol = p.memory->pol;
+    else spec_policy_init(&g->pol, prior);
     return g;
 fail:
+    g->p.memory = NULL; /* nothing measured: leave the caller's memory as it was */
     spec_free(g);
     return NULL;
 }
 
+spec_memory *spec_memory_new(void) { return calloc(1, sizeof(spec_memory)); }
+
+void spec_memory_free(spec_memory *m) { free(m); }
+
+void spec_memory_reset(spec_memory *m) {
+    if (m) m->valid = 0;
+}
+
 void spec_free(spec_gen *g) {
     if (!g) return;
+    if (g->p.memory) {
+        g->p.memory->pol = g->pol;
+        g->p.memory->valid = 1;
+    }
     eng_ctx_set_exact(g->t, 0);
     spec_drafter_free(&g->model[SPEC_I_DRAFT]);
     spec_drafter_free(&g->model[SPEC_I_SELF]);

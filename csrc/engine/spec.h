@@ -52,6 +52,22 @@ enum { SPEC_I_DRAFT = 0, SPEC_I_NGRAM = 1, SPEC_I_SELF = 2, SPEC_NSRC = 3 }; /* 
 #define SPEC_K_MAX 32     /* hard upper bound on draft_max */
 #define SPEC_NGRAM_MAX 8  /* hard upper bound on ngram_max */
 
+/* What generators have measured (acceptance rates, drafting and
+ * verification costs, the auto mode's probing state), carried from one
+ * generator to the next: a server makes a generator per request, and auto
+ * mode needs more steps to learn than a one-line completion has. Valid for
+ * generators with the same parameters on the same target and draft models
+ * (serve keeps one per kind of request and starts it over when the mode
+ * changes). Opaque; only one generator may use it at a time. */
+typedef struct spec_memory spec_memory;
+
+/* An empty memory (NULL if out of memory) / free one (NULL is fine). */
+spec_memory *spec_memory_new(void);
+void spec_memory_free(spec_memory *m);
+
+/* Forget what was measured. */
+void spec_memory_reset(spec_memory *m);
+
 typedef struct {
     unsigned sources;    /* SPEC_SRC_* bitmask; 0 = plain decoding through the generator */
     int fallback;        /* auto mode: decode plainly when no source pays, re-probe now and then */
@@ -62,6 +78,7 @@ typedef struct {
     int self_experts;    /* SPEC_SRC_SELF: experts per token (0: 1 on MoE models, else all) */
     int self_layers;     /* SPEC_SRC_SELF: layers evaluated (0: all on MoE models, half on dense) */
     int n_threads;       /* threads of the drafting contexts (0: the engine's default) */
+    spec_memory *memory; /* optional: spec_new starts from what it holds, spec_free stores back */
 } spec_params;
 
 /* Counters for one source (index SPEC_I_*). */

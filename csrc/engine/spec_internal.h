@@ -160,4 +160,9 @@ struct spec_gen {
     spec_stats st;
 };
 
+struct spec_memory {
+    int valid;                   /* pol holds a generator's measurements */
+    spec_policy pol;
+};
+
 #endif

@@ -199,6 +199,8 @@ typedef struct {
     int n_slots;
     uint64_t clock;
     float *logits0;                 /* the prompt's next-token logits */
+    spec_memory *spec_mem[2];       /* speculation measurements of completions [0] and refactors [1] */
+    const char *spec_mem_mode[2];   /* ... and the mode they were measured in (a static name) */
 } srv_worker;
 
 /* Sets up the queues (always; the thread may never start). */

@@ -94,6 +94,12 @@ static const char *run_alt(srv_worker *w, srv_job *j, srv_slot *slot, int n_prom
     }
     if (alt > 0 && first < 0) reason = "eos"; /* no candidate for this alternative */
     else if (j->req.spec_p.sources && first < 0) { /* alternatives > 0 start from a forced token: plain */
+        int kind = complete ? 0 : 1; /* what earlier requests of this kind measured, if in the same mode */
+        if (w->spec_mem_mode[kind] != spec_name(&j->req.spec_p)) {
+            spec_memory_reset(w->spec_mem[kind]);
+            w->spec_mem_mode[kind] = spec_name(&j->req.spec_p);
+        }
+        j->req.spec_p.memory = w->spec_mem[kind];
         if (!(g = srv_gen_spec_new(c, w->model->hp.n_vocab, &j->req.spec_p, w->logits0, j->error, sizeof j->error)))
             reason = "error";
         else j->st.spec = spec_name(&j->req.spec_p);

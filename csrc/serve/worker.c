@@ -42,6 +42,14 @@ void srv_worker_init(srv_worker *w, uv_async_t *async) {
     pthread_cond_init(&w->cv, NULL);
 }
 
+static void free_spec_memory(srv_worker *w) {
+    for (int i = 0; i < 2; i++) {
+        spec_memory_free(w->spec_mem[i]);
+        w->spec_mem[i] = NULL;
+        w->spec_mem_mode[i] = NULL;
+    }
+}
+
 int srv_worker_start(srv_worker *w, const srv_config *cfg, const srv_model *m, const scan_rules *rules, char *err,
                      size_t errlen) {
     w->cfg = cfg;
@@ -50,11 +58,14 @@ int srv_worker_start(srv_worker *w, const srv_config *cfg, const srv_model *m, c
     w->n_slots = cfg->n_slots > 0 ? cfg->n_slots : 1;
     w->slots = calloc((size_t)w->n_slots, sizeof *w->slots);
     w->logits0 = fl_malloc_array((size_t)m->hp.n_vocab, sizeof(float));
-    if (!w->slots || !w->logits0 || pthread_create(&w->thread, NULL, worker_main, w)) {
+    for (int i = 0; i < 2; i++) w->spec_mem[i] = spec_memory_new();
+    if (!w->slots || !w->logits0 || !w->spec_mem[0] || !w->spec_mem[1] ||
+        pthread_create(&w->thread, NULL, worker_main, w)) {
         free(w->slots);
         free(w->logits0);
         w->slots = NULL;
         w->logits0 = NULL;
+        free_spec_memory(w);
         return fl_seterr(err, errlen, "cannot start the worker thread");
     }
     w->started = 1;
@@ -103,6 +114,7 @@ srv_job *srv_worker_stop(srv_worker *w) {
     w->slots = NULL;
     w->logits0 = NULL;
     w->n_slots = 0;
+    free_spec_memory(w);
     return left;
 }
 

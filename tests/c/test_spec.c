@@ -151,6 +151,63 @@ done:
     eng_model_free(fm);
 }
 
+/* spec_memory: what one generator measured is where the next one starts
+ * (a server makes a generator per request); a reset, or a generator that
+ * failed to start, leaves nothing behind; outputs stay equal to plain. */
+static void test_memory(const char *path) {
+    char err[FL_ERRLEN] = "";
+    eng_model *m = eng_model_load(path, err, sizeof err);
+    workload *w = calloc(1, sizeof *w);
+    spec_memory *mem = spec_memory_new();
+    if (!CHECK(m && w && mem && !reference(m, w), "spec_memory: model loads, reference runs")) goto done;
+    int nv = eng_model_hparams(m)->n_vocab;
+    samp_params sp = {.temp = 0, .top_p = 1};
+    eng_ctx_params cp = {.n_ctx = MAX_PROMPT + N_GEN, .n_threads = 1};
+    spec_params p = {.sources = SPEC_SRC_NGRAM, .fallback = 1, .memory = mem};
+    spec_params bad = p;
+    bad.draft_max = SPEC_K_MAX + 1;
+    eng_ctx *c = eng_ctx_new(m, &cp, err, sizeof err);
+    samp *s = samp_new(&sp, nv);
+    CHECK(c && s && !spec_new(c, s, &bad, err, sizeof err), "spec_memory: a generator with bad parameters fails");
+    double before[2] = {0}, after[2] = {0};
+    int equal = 0;
+    for (int r = 0; r < 2 && c && s; r++) { /* two generators in turn, as two requests */
+        spec_gen *g = spec_new(c, s, &p, err, sizeof err);
+        if (!g) break;
+        spec_stats st;
+        int32_t out[N_GEN];
+        spec_rewind(g, 0); /* the context still holds the previous request */
+        int n = 0, rc = spec_feed(g, w->prompt[r], w->np[r], NULL, err, sizeof err);
+        spec_get_stats(g, &st);
+        before[r] = st.verify_time[0];
+        while (!rc && n < N_GEN) {
+            int got = spec_step(g, out + n, N_GEN - n, NULL, err, sizeof err);
+            if (got < 1) rc = -1;
+            else n += got;
+        }
+        spec_get_stats(g, &st);
+        after[r] = st.verify_time[0];
+        equal += !rc && !memcmp(out, w->want[r], sizeof out);
+        spec_free(g);
+    }
+    CHECK(before[0] == 0 && after[0] > 0, "spec_memory: the first generator starts unmeasured (a failed one left nothing)");
+    CHECK(before[1] > 0, "spec_memory: the second starts from the first's measurements (plain step %.3g ms)",
+          before[1] * 1e3);
+    CHECK(equal == 2, "spec_memory: both outputs equal plain decoding");
+    spec_memory_reset(mem);
+    spec_gen *g = c && s ? spec_new(c, s, &p, err, sizeof err) : NULL;
+    spec_stats st = {0};
+    if (g) spec_get_stats(g, &st);
+    CHECK(g && st.verify_time[0] == 0, "spec_memory: after a reset a generator starts unmeasured");
+    spec_free(g);
+    samp_free(s);
+    eng_ctx_free(c);
+done:
+    spec_memory_free(mem);
+    free(w);
+    eng_model_free(m);
+}
+
 /* The first match of pattern under the repository root, or NULL (static buffer). */
 static const char *first_match(const char *pattern) {
     static char buf[2][4096];
@@ -195,5 +252,6 @@ int main(void) {
     const char *moe = first_match("models/flint-coder-moe.*.gguf"), *draft = first_match("models/flint-coder-draft.*.gguf");
     if (moe) test_target("flint-coder-moe", moe, draft, NULL);
     else NOTE("models/flint-coder-moe.*.gguf not present: default model skipped");
+    if (moe) test_memory(moe);
     return tap_done();
 }
