@@ -121,6 +121,7 @@ function! s:update(R) abort
     call setbufline(a:R.pbuf, l, region)
   endif
   let a:R.plen = len(region)
+  let a:R.live += !a:R.done
   let w = bufwinid(a:R.pbuf)
   if w != -1
     call win_execute(w, 'diffupdate')
@@ -204,7 +205,7 @@ function! s:request(R) abort
   let a:R.tick = getbufvar(a:R.buf, 'changedtick')
   let a:R.orig = getbufline(a:R.buf, a:R.l1, a:R.l1 + len(a:R.orig) - 1)
   call extend(a:R, {'text': '', 'done': 0, 'reason': '', 'error': '', 'stats': v:null, 'blocked': '',
-        \ 'cancelled': 0, 'updates': 0, 'late': 0, 't0': reltime()})
+        \ 'cancelled': 0, 'updates': 0, 'live': 0, 'late': 0, 't0': reltime()})
   let l2 = a:R.l1 + len(a:R.orig) - 1
   let c = cfg.refactor_context_lines
   let before = a:R.l1 > 1 ? getbufline(a:R.buf, max([1, a:R.l1 - c]), a:R.l1 - 1) : []
@@ -464,7 +465,7 @@ function! flint#refactor#state() abort
     return {}
   endif
   return {'id': R.id, 'instruction': R.instruction, 'text': R.text, 'done': R.done, 'reason': R.reason,
-        \ 'error': R.error, 'updates': R.updates, 'late': R.late, 'tick': R.tick, 'orig': R.orig,
+        \ 'error': R.error, 'updates': R.updates, 'live': R.live, 'late': R.late, 'tick': R.tick, 'orig': R.orig,
         \ 'new': s:new_lines(R), 'preview': getbufline(R.pbuf, 1, '$'), 'pbuf': R.pbuf,
         \ 'status': s:status_text(R)}
 endfunction

@@ -169,6 +169,9 @@ local function redraw(R)
   R.view = diff.view(R.orig, R.text, R.done)
   local row0 = range(R)
   preview.draw(R.buf, row0, R.orig, R.view, status(R, R.view))
+  if not R.done then
+    R.live = (R.live or 0) + 1 -- previews drawn while streaming (state(), tests)
+  end
 end
 
 local function schedule_redraw(R)
@@ -202,7 +205,7 @@ local function request(R)
   R.orig = api.nvim_buf_get_lines(buf, s, s + n, false)
   R.tick = api.nvim_buf_get_changedtick(buf)
   R.text, R.done, R.reason, R.error, R.stats, R.blocked = '', false, nil, nil, nil, nil
-  R.cancelled, R.updates, R.late, R.t0 = false, 0, 0, uv.hrtime()
+  R.cancelled, R.updates, R.live, R.late, R.t0 = false, 0, 0, 0, uv.hrtime()
   local c = H.cfg.refactor_context_lines
   local before = api.nvim_buf_get_lines(buf, math.max(0, s - c), s, false)
   local after = api.nvim_buf_get_lines(buf, s + n, s + n + c, false)
@@ -439,7 +442,7 @@ function M.state(buf)
   local view = diff.view(R.orig, R.text, R.done)
   return {
     id = R.id, instruction = R.instruction, text = R.text, done = R.done, reason = R.reason, error = R.error,
-    updates = R.updates, late = R.late, tick = R.tick, stats = R.stats, blocked = R.blocked,
+    updates = R.updates, live = R.live, late = R.late, tick = R.tick, stats = R.stats, blocked = R.blocked,
     orig = R.orig, new = view.new, added = view.added, deleted = view.deleted,
   }
 end

@@ -79,7 +79,9 @@ test('the rewrite streams into a diff preview; accept applies exactly it, one un
   open(c)
   local st, streaming_seen = run(c)
   truthy(st.updates >= 2, 'several chunks (' .. st.updates .. ')')
-  truthy(streaming_seen, 'a preview drawn while the text was still streaming')
+  -- the default model can finish the rename between two polls: also count
+  -- the plugin's own preview draws before the final chunk
+  truthy(streaming_seen or st.live >= 1, 'a preview drawn while the text was still streaming (' .. st.live .. ')')
   local new = st.new
   -- the preview shows the diff of the original and the new text (drawn on
   -- the main loop right after the last chunk)

@@ -74,7 +74,11 @@ function! s:t_accept() abort
   let [st, seen] = s:wait_done()
   let r = st.refactor
   call True(r.updates >= 2, 'several chunks (' . r.updates . ')')
-  call True(seen, 'the preview changed while the text was still streaming')
+  " the harness polls a state file every ~10 ms and the default model can
+  " finish the rename between two polls: also count the plugin's own
+  " preview redraws before the final chunk
+  call True(seen || r.live >= 1, 'the preview changed while the text was still streaming (' . r.live
+        \ . ' redraws before the final chunk)')
   let want = s:above + r.new + s:below
   let st = WaitFor({s -> s.refactor.preview ==# want}, 3000, 'the preview holding the rewrite')
   call Eq([1, 1], st.diff, 'source and preview windows in diff mode')
