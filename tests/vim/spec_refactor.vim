@@ -133,10 +133,14 @@ call Test('a buffer changed after the request refuses to apply', function('s:t_c
 function! s:t_cancel() abort
   let r = {}
   for _ in range(3)
-    call s:start()
-    call WaitFor({s -> !empty(s.refactor) && (s.refactor.updates >= 1 || s.refactor.done)}, 20000, 'a first chunk')
-    call Keys('C-c')
-    let st = WaitFor({s -> s.refactor.done}, 3000, 'the stream to end')
+    " the cancel is armed in the same keystrokes as the request: a timer in
+    " the editor cancels at the first chunk (the default model can finish the
+    " whole rename before this harness's next round trip)
+    call WaitServer()
+    call Type(printf(":%d,%dFlintRefactor %s\r", s:first, s:last, s:instruction)
+          \ . ":call timer_start(1, {t -> get(flint#refactor#state(), 'updates', 0) >= 1"
+          \ . " ? [timer_stop(t), flint#refactor#cancel()] : 0}, {'repeat': -1})\r")
+    let st = WaitFor({s -> !empty(s.refactor) && s.refactor.done}, 20000, 'the stream to end')
     let r = st.refactor
     if r.reason ==# 'cancelled'
       break
