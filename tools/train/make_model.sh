@@ -47,6 +47,11 @@
 # --resume --steps 5000 --lr 6e-4 --warmup 20 --threads 1, stopped at the step-3150
 # checkpoint (9.4 M more tokens, ~1 h of step time); then ship.py --moe
 # tools/train/work/moe5/ckpt.pt --draft tools/train/work/draft3/ckpt.pt --type Q8_0.
+# MoE v6: a copy of v5's step-3100 checkpoint (tools/train/work/moe6) continued with
+# train.py --model moe --out tools/train/work/moe6 --resume --steps 6000 --lr 8e-4 --warmup 20
+# --threads 1 --eval-every 250 to step 3550, then the same with --steps 4100 (the cosine then
+# anneals to 8e-5), shipped at the step-4000 checkpoint (7.4 M more tokens, 34.8 M in all):
+# ship.py --moe tools/train/work/moe6/ckpt.pt --draft tools/train/work/draft3/ckpt.pt --type Q8_0.
 set -eu
 
 PY=${PY:-/usr/bin/python3}
