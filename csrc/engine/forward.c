@@ -445,9 +445,7 @@ static void embed(eng_ctx *c, const int32_t *tok, int n_tok) {
     const qtype_info *q = qtype_get(e->type);
     for (int t = 0; t < n_tok; t++) {
         float *x = c->x + (size_t)t * hp->n_embd;
-        if (e->type == QT_Q8_0_R16) /* tied to a repacked output */
-            r16_dequant_row(e->data + (size_t)(tok[t] - tok[t] % R16_ROWS) * e->row_bytes, hp->n_embd / 32,
-                            tok[t] % R16_ROWS, x);
+        if (e->type == QT_Q8_0_R16) r16_dequant_row(e, tok[t], x); /* tied to a repacked output */
         else
             q->dequant(e->data + (size_t)tok[t] * e->row_bytes, x, hp->n_embd);
         if (hp->embedding_scale != 1.f)

@@ -47,7 +47,6 @@ struct eng_model {
     int n_owned;
     eng_repacked *repacked;            /* matrices repacked at load (repack.h) */
     int n_repacked;
-    size_t repacked_bytes;
 };
 
 struct eng_ctx {

@@ -147,13 +147,6 @@ static unpack_fn unpacker(uint32_t wt) {
     return NULL;
 }
 
-/* The 4 bytes at p as one 32-bit value (broadcast into vector lanes). */
-static inline int32_t load4(const void *p) {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
 /* Asks for the bytes [*from, *from + n) (clipped to end) to be brought into
  * cache and advances *from: the next row tile streams in from memory, a
  * slice before each register tile, while the current one computes (one

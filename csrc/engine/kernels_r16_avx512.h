@@ -9,13 +9,7 @@
  * with blocks in order from f = 0. */
 
 /* The token's activation bytes 4g..4g+3 of block a, in every lane. */
-#define R16_Q(a, g) _mm512_set1_epi32(load4_i8((a)->qs + 4 * (g)))
-
-static inline int32_t load4_i8(const int8_t *p) {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
+#define R16_Q(a, g) _mm512_set1_epi32(load4((a)->qs + 4 * (g)))
 
 /* Bytes ahead of the block being read that generation asks for: one core
  * streams a large model's weights from memory ~40% faster on 2 threads

@@ -73,8 +73,8 @@ static void ref_rows(const kq_mat *w, const void *act, size_t act_stride, int n_
     for (int64_t r = r0; r < r1; r++) {
         const void *src = w->data + (size_t)r * w->row_bytes;
         const float *wr = src;
-        if (w->type == QT_Q8_0_R16) { /* rows r & ~15 .. start its group */
-            r16_dequant_row(w->data + (size_t)(r - r % R16_ROWS) * w->row_bytes, w->n_in / 32, (int)(r % R16_ROWS), row);
+        if (w->type == QT_Q8_0_R16) {
+            r16_dequant_row(w, r, row);
             wr = row;
         } else if (row) {
             q->dequant(src, row, w->n_in);

@@ -26,4 +26,11 @@ static inline __m256i q5_high_bits(const uint8_t *qh) {
     return _mm256_and_si256(_mm256_cmpeq_epi8(v, bit), _mm256_set1_epi8(0x10));
 }
 
+/* The 4 bytes at p as one 32-bit value (broadcast into vector lanes). */
+static inline int32_t load4(const void *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
 #endif

@@ -284,7 +284,7 @@ eng_model *eng_model_from_gguf(gguf_file *g, char *err, size_t errlen) {
     for (int il = 0; il < hp->n_layer; il++)
         if (load_layer(&L, il)) goto fail;
     count_params(m);
-    m->repacked_bytes = model_repack(m);
+    model_repack(m);
     return m;
 fail:
     eng_model_free(m);
@@ -314,6 +314,10 @@ void eng_model_touch(const eng_model *m) {
         drop_pages(m->repacked[i].orig, m->repacked[i].bytes);
 }
 
-size_t eng_model_repacked_bytes(const eng_model *m) { return m->repacked_bytes; }
+size_t eng_model_repacked_bytes(const eng_model *m) {
+    size_t n = 0;
+    for (int i = 0; i < m->n_repacked; i++) n += m->repacked[i].bytes;
+    return n;
+}
 
 const gguf_file *eng_model_gguf(const eng_model *m) { return m->gguf; }

@@ -17,7 +17,10 @@ static size_t r16_u_off(int64_t nb, int64_t b, int g, int k) {
     return (size_t)nb * R16_ROWS * 2 + (((size_t)b * 8 + (size_t)g) * R16_ROWS + (size_t)k) * 4;
 }
 
-void r16_dequant_row(const uint8_t *group, int64_t nb, int k, float *out) {
+void r16_dequant_row(const kq_mat *w, int64_t r, float *out) {
+    const uint8_t *group = w->data + (size_t)(r - r % R16_ROWS) * w->row_bytes;
+    int64_t nb = w->n_in / 32;
+    int k = (int)(r % R16_ROWS);
     for (int64_t b = 0; b < nb; b++) {
         uint16_t h;
         memcpy(&h, group + r16_d_off(b, k), 2);
@@ -51,23 +54,26 @@ int r16_can_pack(const kq_mat *w) {
     return w->type == QT_Q8_0 && w->n_rows % R16_ROWS == 0 && w->n_in % 32 == 0;
 }
 
-/* The model's matrices that matmuls read: the output (an output tied to the
- * token embedding too: the embedding lookup reads repacked rows; an untied
- * embedding gains nothing) and the layers' matrices. */
-static int matmul_weights(eng_model *m, eng_weight **out) {
-    int n = 0;
-    out[n++] = m->hp.tied_output ? &m->tok_embd : &m->output;
-    for (int il = 0; il < m->hp.n_layer; il++) {
-        eng_layer *ly = &m->layers[il];
-        eng_weight *w[] = {&ly->wq,       &ly->wk,       &ly->wv,        &ly->wo,         &ly->ffn_gate,
-                           &ly->ffn_up,   &ly->ffn_down, &ly->router,    &ly->gate_exps,  &ly->up_exps,
-                           &ly->down_exps, &ly->gate_shexp, &ly->up_shexp, &ly->down_shexp};
-        for (size_t i = 0; i < sizeof w / sizeof *w; i++) out[n++] = w[i];
-    }
-    return n;
+#define WEIGHTS_PER_LAYER 14
+
+/* The i-th (from 0) of the model's matrices that matmuls read, NULL past the
+ * last: the output (an output tied to the token embedding too: the embedding
+ * lookup reads repacked rows; an untied embedding gains nothing), then each
+ * layer's matrices (those a layer lacks have no data). */
+static eng_weight *matmul_weight(eng_model *m, int i) {
+    if (i == 0) return m->hp.tied_output ? &m->tok_embd : &m->output;
+    int il = (i - 1) / WEIGHTS_PER_LAYER;
+    if (il >= m->hp.n_layer) return NULL;
+    eng_layer *ly = &m->layers[il];
+    eng_weight *w[] = {&ly->wq,        &ly->wk,         &ly->wv,        &ly->wo,          &ly->ffn_gate,
+                       &ly->ffn_up,    &ly->ffn_down,   &ly->router,    &ly->gate_exps,   &ly->up_exps,
+                       &ly->down_exps, &ly->gate_shexp, &ly->up_shexp,  &ly->down_shexp};
+    _Static_assert(sizeof w / sizeof *w == WEIGHTS_PER_LAYER, "WEIGHTS_PER_LAYER is the list's length");
+    return w[(i - 1) % WEIGHTS_PER_LAYER];
 }
 
-#define WEIGHTS_PER_LAYER 14
+/* Will model_repack repack w? */
+static int packable(const eng_weight *w) { return w->m.data && r16_can_pack(&w->m); }
 
 void drop_pages(const uint8_t *p, size_t n) {
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), lo = ((uintptr_t)p + page - 1) & ~(page - 1),
@@ -88,29 +94,22 @@ static uint8_t *alloc_huge(size_t bytes) {
     return p;
 }
 
-size_t model_repack(eng_model *m) {
+void model_repack(eng_model *m) {
     const char *env = getenv("FLINT_REPACK");
     const kq_ops *ops = kq_level(kq_active_level());
-    if ((env && !strcmp(env, "0")) || !ops || !ops->supports(QT_Q8_0_R16)) return 0;
-    eng_weight **w = malloc(((size_t)m->hp.n_layer * WEIGHTS_PER_LAYER + 1) * sizeof *w);
-    if (!w) return 0;
-    int n = matmul_weights(m, w);
+    if ((env && !strcmp(env, "0")) || !ops || !ops->supports(QT_Q8_0_R16)) return;
     size_t total = 0;
     int n_pack = 0;
-    for (int i = 0; i < n; i++)
-        if (w[i]->m.data && r16_can_pack(&w[i]->m)) total += w[i]->mat_bytes * (size_t)w[i]->n_mat, n_pack++;
+    eng_weight *e;
+    for (int i = 0; (e = matmul_weight(m, i)); i++)
+        if (packable(e)) total += e->mat_bytes * (size_t)e->n_mat, n_pack++;
     char err[8];
     eng_repacked *bufs = n_pack ? realloc(m->repacked, (size_t)n_pack * sizeof *bufs) : NULL;
-    if (!bufs || mem_check(total, mem_available(), "", "", err, sizeof err)) {
-        if (bufs) m->repacked = bufs;
-        free(w);
-        return 0;
-    }
+    if (!bufs) return;
     m->repacked = bufs;
-    size_t done = 0;
-    for (int i = 0; i < n; i++) {
-        eng_weight *e = w[i];
-        if (!e->m.data || !r16_can_pack(&e->m)) continue;
+    if (mem_check(total, mem_available(), "", "", err, sizeof err)) return;
+    for (int i = 0; (e = matmul_weight(m, i)); i++) {
+        if (!packable(e)) continue;
         size_t bytes = e->mat_bytes * (size_t)e->n_mat;
         uint8_t *dst = alloc_huge(bytes);
         if (!dst) break; /* the rest stays as it is: still correct */
@@ -120,9 +119,6 @@ size_t model_repack(eng_model *m) {
         if (m->gguf->mapped) drop_pages(e->m.data, bytes); /* never a caller's buffer (gguf_open_mem) */
         e->m.data = dst;
         e->m.type = QT_Q8_0_R16;
-        done += bytes;
     }
-    free(w);
     if (m->hp.tied_output) m->output = m->tok_embd;
-    return done;
 }

@@ -31,8 +31,9 @@
 #define QT_Q8_0_R16 0x100u
 #define R16_ROWS 16
 
-/* Row k (< 16) of the group at `group` (nb blocks) as nb·32 floats. */
-void r16_dequant_row(const uint8_t *group, int64_t nb, int k, float *out);
+/* Row r of QT_Q8_0_R16 matrix w as w->n_in floats (the values its Q8_0 row
+ * dequantizes to, bit for bit). */
+void r16_dequant_row(const kq_mat *w, int64_t r, float *out);
 
 /* Repack the n_rows (a multiple of 16) Q8_0 rows of n_in elements at src
  * into dst (the same number of bytes, not overlapping src). */
@@ -41,13 +42,13 @@ void r16_pack(const uint8_t *src, int64_t n_in, int64_t n_rows, uint8_t *dst);
 /* Can matrix w be repacked (Q8_0, rows a multiple of 16)? */
 int r16_can_pack(const kq_mat *w);
 
-/* Repack every matrix of m that only matmuls read and that can be (see
- * r16_can_pack) into owned memory, when the active kernel level computes
- * QT_Q8_0_R16 natively, the environment does not say FLINT_REPACK=0, and the
- * copy fits in memory. The mapped pages of the originals are given back, so
- * resident memory stays about the size of the file. Returns the bytes
- * repacked (0: nothing, the model runs from its mapping as before). */
-size_t model_repack(eng_model *m);
+/* Repack every matrix of m that matmuls read and that can be (see
+ * r16_can_pack) into owned memory (m->repacked), when the active kernel level
+ * computes QT_Q8_0_R16 natively, the environment does not say FLINT_REPACK=0,
+ * and the copy fits in memory; otherwise the model runs from its mapping as
+ * before. The mapped pages of the originals are given back, so resident
+ * memory stays about the size of the file. */
+void model_repack(eng_model *m);
 
 /* Give the pages wholly inside [p, p+n) of a read-only file mapping back
  * (they are read again from the file if ever touched). Only for mappings:

@@ -59,6 +59,24 @@ static uint8_t *random_rows(uint32_t t, int64_t n_in, int rows) {
     return w;
 }
 
+/* How far a fast product of weight row w (as floats) with activations x may
+ * be from the reference: the bound above (0 for float weight types, which
+ * take float activations) plus float slack. */
+static double act_bound(const float *w, const float *x, int64_t n_in, int quantized) {
+    double bound = 0, mag = 0;
+    for (int64_t b = 0; b < n_in / 32; b++) {
+        float amax = 0;
+        double sw = 0;
+        for (int i = 0; i < 32; i++) {
+            amax = fmaxf(amax, fabsf(x[b * 32 + i]));
+            sw += fabs(w[b * 32 + i]);
+            mag += fabs(w[b * 32 + i] * x[b * 32 + i]);
+        }
+        if (quantized) bound += amax / 254.0 * sw;
+    }
+    return bound * 1.01 + 1e-5 * mag + 1e-6;
+}
+
 static void check_type(uint32_t t, int level, int use_batch) {
     const int64_t n_in = 512;
     const int rows = 37, toks[] = {1, 3, 4, 8, 17, 25, 33};
@@ -91,18 +109,7 @@ static void check_type(uint32_t t, int level, int use_batch) {
         double worst = 0;
         for (int k = 0; k < nt; k++)
             for (int r = 0; r < rows; r++) {
-                double bound = 0, mag = 0;
-                for (int64_t b = 0; b < n_in / 32; b++) {
-                    float amax = 0;
-                    double sw = 0;
-                    for (int i = 0; i < 32; i++) {
-                        amax = fmaxf(amax, fabsf(x[k * n_in + b * 32 + i]));
-                        sw += fabs(wf[r * n_in + b * 32 + i]);
-                        mag += fabs(wf[r * n_in + b * 32 + i] * x[k * n_in + b * 32 + i]);
-                    }
-                    if (t != QT_F32 && t != QT_F16 && t != QT_BF16) bound += amax / 254.0 * sw;
-                }
-                bound = bound * 1.01 + 1e-5 * mag + 1e-6;
+                double bound = act_bound(wf + r * n_in, x + k * n_in, n_in, t != QT_F32 && t != QT_F16 && t != QT_BF16);
                 double d = fabs((double)yf[k * rows + r] - yr[k * rows + r]);
                 if (!(d <= bound)) ok = 0;
                 if (d / bound > worst) worst = d / bound;
@@ -127,12 +134,12 @@ static void check_r16(void) {
     r16_pack(q, n_in, rows, r);
     kq_mat mq = {q, QT_Q8_0, n_in, rows, qtype_row_size(QT_Q8_0, n_in)}, mr = mq;
     mr.data = r, mr.type = QT_Q8_0_R16;
-    float *a = malloc(sizeof(float) * n_in), *b = malloc(sizeof(float) * n_in);
+    float *wf = malloc(sizeof(float) * n_in * rows), *b = malloc(sizeof(float) * n_in);
     int same = 1;
     for (int k = 0; k < rows; k++) {
-        qtype_get(QT_Q8_0)->dequant(q + k * mq.row_bytes, a, n_in);
-        r16_dequant_row(r + (k - k % 16) * mq.row_bytes, n_in / 32, k % 16, b);
-        same &= !memcmp(a, b, sizeof(float) * n_in);
+        qtype_get(QT_Q8_0)->dequant(q + k * mq.row_bytes, wf + k * n_in, n_in);
+        r16_dequant_row(&mr, k, b);
+        same &= !memcmp(wf + k * n_in, b, sizeof(float) * n_in);
     }
     CHECK(same, "Q8_0_R16 rows dequantize bit-identically to their Q8_0 rows");
     for (int level = KQ_REF; level < KQ_NLEVELS; level++) {
@@ -156,20 +163,7 @@ static void check_r16(void) {
             double worst = 0;
             for (int k = 0; k < nt; k++)
                 for (int row = 0; row < rows; row++) {
-                    double bound = 0, mag = 0;
-                    for (int64_t blk = 0; blk < n_in / 32; blk++) {
-                        float amax = 0;
-                        double sw = 0;
-                        for (int i = 0; i < 32; i++) {
-                            const blk_q8_0 *wb = (const blk_q8_0 *)(q + row * mq.row_bytes) + blk;
-                            float w = wb->qs[i] * fl_f16_to_f32(wb->d), v = x[k * n_in + blk * 32 + i];
-                            amax = fmaxf(amax, fabsf(v));
-                            sw += fabs(w);
-                            mag += fabs(w * v);
-                        }
-                        bound += amax / 254.0 * sw;
-                    }
-                    bound = level == KQ_REF ? 0 : bound * 1.01 + 1e-5 * mag + 1e-6;
+                    double bound = level == KQ_REF ? 0 : act_bound(wf + row * n_in, x + k * n_in, n_in, 1);
                     double d = fabs((double)yr[k * rows + row] - yq[k * rows + row]);
                     worst = !(d <= bound) ? INFINITY : bound > 0 && d / bound > worst ? d / bound : worst;
                 }
@@ -181,7 +175,7 @@ static void check_r16(void) {
             free(x), free(yq), free(yr), free(y1), free(ar), free(af);
         }
     }
-    free(q), free(r), free(a), free(b);
+    free(q), free(r), free(wf), free(b);
 }
 
 /* Causal attention of a block of tokens (kq_vec_ops.attn) at every kernel
