@@ -7,7 +7,8 @@ lines in OUT/log.jsonl.  --resume continues from OUT/ckpt.pt (model,
 optimizer, step, data position), so a killed run loses at most one interval.
 
 Loss: mean cross-entropy over the masked targets + AUX_COEF * the MoE
-load-balancing term.  LR: linear warm-up, then cosine to 10% at --steps.
+load-balancing term.  LR: linear warm-up, then cosine to 10% at --steps
+(--sched-from S starts that schedule at step S instead of 0, to re-warm a resumed run).
 
 --init-gguf FILE starts a new run (step 0, fresh optimizer) from the weights of
 a GGUF file instead of a random init: its weights are read as stored (Q8_0
@@ -169,6 +170,9 @@ def main():
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--warmup", type=int, default=50)
+    ap.add_argument("--sched-from", type=int, default=0,
+                    help="the LR schedule (warm-up, cosine to --steps) starts at this step: "
+                         "a resumed checkpoint continued with a fresh schedule")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--fp32", action="store_true", help="disable bf16 autocast")
     ap.add_argument("--ckpt-every", type=int, default=50)
@@ -206,7 +210,7 @@ def main():
     while step < stop and not (args.max_minutes and seconds > 60 * args.max_minutes):
         t0 = time.time()
         ids, mask, doc, kind = stream.next()
-        lr = lr_at(step, args.steps, args.lr, args.warmup)
+        lr = lr_at(step - args.sched_from, args.steps - args.sched_from, args.lr, args.warmup)
         for g in opt.param_groups:
             g["lr"] = lr
         loss, ce, aux, per_kind = batch_loss(model, ids, mask, doc, kind, bf16)
