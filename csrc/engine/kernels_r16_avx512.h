@@ -40,23 +40,24 @@ static inline __m512 r16_group(const uint8_t *G, int64_t nb, const act_q8_32 *a)
     return f;
 }
 
-/* The same for R16_TOK tokens at once: each block's 8 weight vectors are
+/* The same for NT ≤ R16_TOK tokens at once: each block's 8 weight vectors are
  * loaded once for all of them (the kernel is bound by loads). The integer
  * sums are grouped differently, which is exact, and the float operations are
  * r16_group's, so every token's result is bit-identical to r16_group's. */
 #define R16_TOK 4
-static inline void r16_group_n(const uint8_t *G, int64_t nb, const act_q8_32 *const a[R16_TOK], __m512 f[R16_TOK]) {
+static inline __attribute__((always_inline)) void r16_group_n(const int NT, const uint8_t *G, int64_t nb,
+                                                              const act_q8_32 *const a[R16_TOK], __m512 f[R16_TOK]) {
     const uint16_t *D = (const uint16_t *)G;
     const uint8_t *U = G + (size_t)nb * R16_ROWS * 2;
 #pragma GCC unroll 4
-    for (int j = 0; j < R16_TOK; j++) f[j] = _mm512_setzero_ps();
+    for (int j = 0; j < NT; j++) f[j] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++, U += 8 * 64) {
         __m512i w[8];
 #pragma GCC unroll 8
         for (int g = 0; g < 8; g++) w[g] = _mm512_loadu_si512(U + 64 * g);
         __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(D + b * R16_ROWS)));
 #pragma GCC unroll 4
-        for (int j = 0; j < R16_TOK; j++) {
+        for (int j = 0; j < NT; j++) {
             const act_q8_32 *ab = &a[j][b];
             __m512i l = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], R16_Q(ab, 0));
             __m512i h = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[4], R16_Q(ab, 4));
@@ -74,7 +75,8 @@ static inline void r16_group_n(const uint8_t *G, int64_t nb, const act_q8_32 *co
 
 /* kq_ops.rows for QT_Q8_0_R16: r0 and r1 are multiples of 16 (the pool
  * splits rows in groups of KQ_ROW_GROUP); every token passes over a group
- * while its weights are in L1, R16_TOK at a time. */
+ * while its weights are in L1, R16_TOK at a time, a tail of 2 or 3 in one
+ * pass (a short verification), a single token alone. */
 static void r16_rows(const kq_mat *w, const void *act, size_t act_stride, int n_tok, float *y, int ldy, int64_t r0,
                      int64_t r1) {
     int64_t nb = w->n_in / 32;
@@ -86,8 +88,21 @@ static void r16_rows(const kq_mat *w, const void *act, size_t act_stride, int n_
             const act_q8_32 *a[R16_TOK];
             __m512 f[R16_TOK];
             for (int j = 0; j < R16_TOK; j++) a[j] = R16_ACT(t + j);
-            r16_group_n(G, nb, a, f);
+            r16_group_n(R16_TOK, G, nb, a, f);
             for (int j = 0; j < R16_TOK; j++) _mm512_storeu_ps(y + (size_t)(t + j) * ldy + r, f[j]);
+        }
+        if (n_tok - t == 3) {
+            const act_q8_32 *a[R16_TOK] = {R16_ACT(t), R16_ACT(t + 1), R16_ACT(t + 2)};
+            __m512 f[R16_TOK];
+            r16_group_n(3, G, nb, a, f);
+            for (int j = 0; j < 3; j++) _mm512_storeu_ps(y + (size_t)(t + j) * ldy + r, f[j]);
+            t += 3;
+        } else if (n_tok - t == 2) {
+            const act_q8_32 *a[R16_TOK] = {R16_ACT(t), R16_ACT(t + 1)};
+            __m512 f[R16_TOK];
+            r16_group_n(2, G, nb, a, f);
+            for (int j = 0; j < 2; j++) _mm512_storeu_ps(y + (size_t)(t + j) * ldy + r, f[j]);
+            t += 2;
         }
         for (; t < n_tok; t++) _mm512_storeu_ps(y + (size_t)t * ldy + r, r16_group(G, nb, R16_ACT(t)));
     }
