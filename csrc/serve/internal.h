@@ -318,8 +318,9 @@ void srv_gen_free(srv_gen *g);
 /* ---- stop rules and text filters (stop.c) ----------------------------- */
 
 /* Decides where a completion ends, from its text alone. Holds back text
- * that a later byte could still cut (a line that may repeat the suffix, the
- * newline and indentation before a line that may end the block). */
+ * that a later byte could still cut (a line that may repeat the suffix or
+ * the line before it, the newline and indentation before a line that may
+ * end the block). */
 typedef struct {
     int mode;                       /* SRV_MODE_LINE or SRV_MODE_BLOCK */
     int tabstop;
@@ -333,6 +334,10 @@ typedef struct {
     size_t line;                    /* start of the current line in text */
     int nline;                      /* index of the current line (0 = the cursor line) */
     int deeper;                     /* a line below was indented more than the cursor line */
+    char *cur;                      /* the cursor line before the cursor */
+    size_t cur_len;
+    char *prev;                     /* the last non-blank line so far (the cursor line whole), right-trimmed */
+    size_t prev_len;
     const char *stopped;            /* reason once stopped */
 } srv_stop;
 

@@ -31,6 +31,26 @@ static char *dup_trimmed(const char *s, size_t a, size_t b, size_t *len) {
     return d;
 }
 
+/* The line before the next one becomes a + b (right-trimmed); kept only
+ * when it has content. Returns 0 or -1 (out of memory). */
+static int set_prev(srv_stop *s, const char *a, size_t na, const char *b, size_t nb) {
+    size_t n = na + nb;
+    while (n > 0 && is_ws(n > na ? b[n - na - 1] : a[n - 1])) n--;
+    size_t lead = 0;
+    while (lead < n && is_ws(lead < na ? a[lead] : b[lead - na])) lead++;
+    if (lead == n) return 0; /* blank: the line before stays */
+    char *d = malloc(n + 1);
+    if (!d) return -1;
+    size_t ka = n < na ? n : na;
+    memcpy(d, a, ka);
+    memcpy(d + ka, b, n - ka);
+    d[n] = 0;
+    free(s->prev);
+    s->prev = d;
+    s->prev_len = n;
+    return 0;
+}
+
 int srv_stop_init(srv_stop *s, const srv_request *r) {
     memset(s, 0, sizeof *s);
     s->tabstop = r->tabstop > 0 ? r->tabstop : 8;
@@ -55,12 +75,18 @@ int srv_stop_init(srv_stop *s, const srv_request *r) {
     }
     if (a >= r->suffix_len) a = b = r->suffix_len;
     if (!(s->next = dup_trimmed(suf, a, b, &s->next_len))) return -1;
+    s->cur_len = r->prefix_len - cl;
+    if (!(s->cur = malloc(s->cur_len + 1))) return -1;
+    memcpy(s->cur, pre + cl, s->cur_len);
+    s->cur[s->cur_len] = 0;
     return 0;
 }
 
 void srv_stop_free(srv_stop *s) {
     free(s->rest);
     free(s->next);
+    free(s->cur);
+    free(s->prev);
     tok_text_free(&s->text);
     memset(s, 0, sizeof *s);
 }
@@ -119,6 +145,12 @@ static int judge(srv_stop *s, size_t a, size_t b, int complete, const char **why
     int indent = srv_indent_cols(t + a, b - a, s->tabstop);
     *why = "indent";
     if (indent < s->cursor_indent) return STOP_BEFORE;
+    /* a line the same as the one before it (indentation included): a model
+     * looping; closing lines repeat legitimately */
+    if (s->prev_len && tb - a <= s->prev_len && !memcmp(t + a, s->prev, tb - a) && !is_closer(t, ta, tb)) {
+        if (!complete) return UNDECIDED;
+        if (tb - a == s->prev_len) { *why = "stop"; return STOP_BEFORE; }
+    }
     int repeats = s->next_len && tb - ta <= s->next_len && !memcmp(t + ta, s->next, tb - ta);
     if (s->deeper && indent <= s->cursor_indent) { /* the block opened below the cursor line closed */
         int closer = is_closer(t, ta, tb);
@@ -172,6 +204,7 @@ const char *srv_stop_feed(srv_stop *s, const char *p, size_t n, tok_text *out) {
                 return NULL;
             }
             if (s->mode == SRV_MODE_LINE) return stop_at(s, cut_rest(s, s->line, e), "stop", out);
+            if (set_prev(s, s->cur, s->cur_len, t + s->line, e - s->line)) return stop_at(s, e, "stop", out);
         } else {
             int j = judge(s, s->line, e, nl != NULL, &why);
             if (j == STOP_BEFORE) return stop_at(s, content_end(s), why, out);
@@ -180,6 +213,7 @@ const char *srv_stop_feed(srv_stop *s, const char *p, size_t n, tok_text *out) {
                 release_to(&s->released, &s->text, j == UNDECIDED ? content_end(s) : e, out);
                 return NULL;
             }
+            if (set_prev(s, t + s->line, e - s->line, "", 0)) return stop_at(s, e, "stop", out);
         }
         s->nline++;
         s->line = e + 1;
