@@ -955,7 +955,10 @@ static void feed_token(runner *r, const tok *t) {
         else r->pending_nl = 1;
         return;
     }
-    if (t->type == T_OP && tok_is(c, t, "}") && r->pd == 0 && !line_lang(c->lang)) {
+    /* the one-byte operator, or 0 (a switch instead of a chain of compares:
+     * this runs for every token) */
+    int op = t->type == T_OP && t->len == 1 ? (int)(t->code & 0xff) : 0;
+    if (op == '}' && r->pd == 0 && !line_lang(c->lang)) {
         close_block(r, t);
         return;
     }
@@ -966,27 +969,28 @@ static void feed_token(runner *r, const tok *t) {
         tok_text(c, t, w, sizeof w);
         r->sink_in_st = tab_mentions_sink(c->lang, w);
     }
-    if (t->type == T_OP) {
-        if (tok_is(c, t, "(") || tok_is(c, t, "[")) r->pd++;
-        else if (tok_is(c, t, ")") || tok_is(c, t, "]")) { if (r->pd) r->pd--; }
-        else if (tok_is(c, t, "{") && !line_lang(c->lang) && c->lang != LANG_PY) {
-            r->nst--;
-            if (r->pd == 0 && is_block_brace(r)) {
-                r->st[r->nst++] = *t;
-                end_statement(r, 1);
-                return;
-            }
-            if (inline_block(r)) { open_inline(r); return; }
+    switch (op) {
+    case '(': case '[':
+        r->pd++;
+        break;
+    case ')': case ']': case '}':
+        if (r->pd) r->pd--;
+        break;
+    case '{':
+        if (line_lang(c->lang) || c->lang == LANG_PY) { r->pd++; break; }
+        r->nst--;
+        if (r->pd == 0 && is_block_brace(r)) {
             r->st[r->nst++] = *t;
-            r->pd++;
-        } else if (tok_is(c, t, "{")) {
-            r->pd++;
-        } else if (tok_is(c, t, "}")) {
-            if (r->pd) r->pd--;
-        } else if (tok_is(c, t, ";") && r->pd == 0) {
-            end_statement(r, 0);
+            end_statement(r, 1);
             return;
         }
+        if (inline_block(r)) { open_inline(r); return; }
+        r->st[r->nst++] = *t;
+        r->pd++;
+        break;
+    case ';':
+        if (r->pd == 0) { end_statement(r, 0); return; }
+        break;
     }
     if (r->nst >= INJ_MAXTOK) end_statement(r, 0);
 }
