@@ -116,10 +116,39 @@ done:
     return 1;
 }
 
-static const char *const ops3[] = {"===", "!==", "**=", "<<=", ">>=", "...", "<=>", "?" "?=", NULL};
-static const char *const ops2[] = {"->", "=>", "==", "!=", "<=", ">=", "&&", "||", "++", "--", "+=",
-                                   "-=", "*=", "/=", "%=", "|=", "&=", "^=", "::", ":=", "<<",
-                                   ">>", "**", "?.", "??", "<-", ".=", NULL};
+/* Length of the operator that starts with bytes c, c1, c2 (-1: no byte):
+ * the three-byte operators === !== **= <<= >>= ... <=> ??=, the two-byte
+ * -> => == != <= >= && || ++ -- += -= *= /= %= |= &= ^= :: := << >> ** ?. ?? <- .=,
+ * else 1. (A switch: '.' alone starts most operators in code.) */
+static uint32_t op_len(int c, int c1, int c2) {
+    switch (c) {
+    case '=': return c1 == '=' ? (c2 == '=' ? 3 : 2) : c1 == '>' ? 2 : 1;
+    case '!': return c1 == '=' ? (c2 == '=' ? 3 : 2) : 1;
+    case '*': return c1 == '*' ? (c2 == '=' ? 3 : 2) : c1 == '=' ? 2 : 1;
+    case '<':
+        if ((c1 == '<' || c1 == '=') && c2 == (c1 == '<' ? '=' : '>')) return 3;
+        return c1 == '=' || c1 == '<' || c1 == '-' ? 2 : 1;
+    case '>': return c1 == '>' ? (c2 == '=' ? 3 : 2) : c1 == '=' ? 2 : 1;
+    case '.': return c1 == '.' && c2 == '.' ? 3 : c1 == '=' ? 2 : 1;
+    case '?': return c1 == '?' ? (c2 == '=' ? 3 : 2) : c1 == '.' ? 2 : 1;
+    case '-': return c1 == '>' || c1 == '-' || c1 == '=' ? 2 : 1;
+    case '&': return c1 == '&' || c1 == '=' ? 2 : 1;
+    case '|': return c1 == '|' || c1 == '=' ? 2 : 1;
+    case '+': return c1 == '+' || c1 == '=' ? 2 : 1;
+    case ':': return c1 == ':' || c1 == '=' ? 2 : 1;
+    case '/': case '%': case '^': return c1 == '=' ? 2 : 1;
+    default: return 1;
+    }
+}
+
+/* End of the identifier characters from q on (v->need set, as sv_at would,
+ * when they run into the end of the bytes received so far). */
+static size_t idc_end(scan_view *v, size_t q, int lang) {
+    size_t end = sv_end(v);
+    while (q < end && is_idc(v->p[q - v->base], lang)) q++;
+    if (q == end && !v->eof) v->need = 1;
+    return q;
+}
 
 /* Opens a string at p (quote at q): fills lx->cur and the string state. */
 static tok *open_string(lexer *lx, scan_view *v, const tok *t0, size_t p, size_t q, int flags) {
@@ -335,8 +364,7 @@ int lex_next(lexer *lx, scan_view *v, tok *t) {
             return token(lx, v, t, q);
         }
         if (is_idc(c, lx->lang) && !(c >= '0' && c <= '9')) {
-            size_t q = p;
-            while (is_idc(sv_at(v, q), lx->lang)) q++;
+            size_t q = idc_end(v, p, lx->lang);
             if (v->need) return 0;
             t->type = T_ID;
             t->off = p;
@@ -361,12 +389,7 @@ int lex_next(lexer *lx, scan_view *v, tok *t) {
         if (c == 0 || memchr("=!<>&|+-*/%:^.?", c, 15)) {     /* may start a longer operator */
             int c2 = sv_at(v, p + 2);
             if (v->need) return 0;
-            char op[4] = {(char)c, (char)(c1 > 0 ? c1 : 0), (char)(c2 > 0 ? c2 : 0), 0};
-            for (int k = 0; ops3[k] && t->len == 1; k++)
-                if (!memcmp(op, ops3[k], 3)) t->len = 3;
-            op[2] = 0;
-            for (int k = 0; ops2[k] && t->len == 1; k++)
-                if (!memcmp(op, ops2[k], 3)) t->len = 2;
+            t->len = op_len(c, c1, c2);
         }
         return token(lx, v, t, p + t->len);
     }
