@@ -528,6 +528,31 @@ static aval unary(inj_ctx *c) {
 
 /* ---- binary operators --------------------------------------------------------- */
 
+/* Precedence of the binary operator b[0..n) (n ≤ 3, b zero after it), 0 if
+ * it is none: || ?? 1, && 2, | 3, ^ 4, & 5, == != === !== < > <= >= <=> 6,
+ * << >> 7, + - . 8, * / % 9, ** 10. A switch on the first byte: this runs
+ * after every operand. */
+static int binop_prec(const char *b, int n) {
+    switch (b[0]) {
+    case '|': return n == 1 ? 3 : n == 2 && b[1] == '|' ? 1 : 0;
+    case '?': return n == 2 && b[1] == '?' ? 1 : 0;
+    case '&': return n == 1 ? 5 : n == 2 && b[1] == '&' ? 2 : 0;
+    case '^': return n == 1 ? 4 : 0;
+    case '=': case '!': return b[1] == '=' && (n == 2 || (n == 3 && b[2] == '=')) ? 6 : 0;
+    case '<':
+        if (n == 1) return 6;
+        if (n == 2) return b[1] == '=' ? 6 : b[1] == '<' ? 7 : 0;
+        return b[1] == '=' && b[2] == '>' ? 6 : 0;
+    case '>':
+        if (n == 1) return 6;
+        return n == 2 ? (b[1] == '=' ? 6 : b[1] == '>' ? 7 : 0) : 0;
+    case '+': case '-': case '.': return n == 1 ? 8 : 0;
+    case '*': return n == 1 ? 9 : n == 2 && b[1] == '*' ? 10 : 0;
+    case '/': case '%': return n == 1 ? 9 : 0;
+    default: return 0;
+    }
+}
+
 static int binop(inj_ctx *c, char *op) {
     const tok *t = peek(c);
     if (!t) return 0;
@@ -538,15 +563,17 @@ static int binop(inj_ctx *c, char *op) {
         return 0;
     }
     if (t->type != T_OP || t->len > 3) return 0;
-    if (tok_is(c, t, ".") && c->lang != LANG_PHP) return 0;
-    if (tok_is(c, t, "..") && c->lang == LANG_LUA) { strcpy(op, "."); return 8; }
-#define BINOP(text, prec) if (tok_is(c, t, text)) { strcpy(op, text); return prec; }
-    BINOP("||", 1) BINOP("??", 1) BINOP("&&", 2) BINOP("|", 3) BINOP("^", 4) BINOP("&", 5)
-    BINOP("==", 6) BINOP("!=", 6) BINOP("===", 6) BINOP("!==", 6) BINOP("<", 6) BINOP(">", 6)
-    BINOP("<=", 6) BINOP(">=", 6) BINOP("<=>", 6) BINOP("<<", 7) BINOP(">>", 7) BINOP("+", 8)
-    BINOP("-", 8) BINOP(".", 8) BINOP("*", 9) BINOP("/", 9) BINOP("%", 9) BINOP("**", 10)
-#undef BINOP
-    return 0;
+    char b[4];
+    memcpy(b, &t->code, 4);       /* the operator's bytes, zero after its end */
+    int n = (int)t->len;
+    if (n == 1 && b[0] == '.' && c->lang != LANG_PHP) return 0;
+    if (n == 2 && b[0] == '.' && b[1] == '.' && c->lang == LANG_LUA) { strcpy(op, "."); return 8; }
+    int prec = binop_prec(b, n);
+    if (prec) {
+        memcpy(op, b, (size_t)n);
+        op[n] = 0;
+    }
+    return prec;
 }
 
 static aval apply(inj_ctx *c, const char *op, aval a, aval b) {
