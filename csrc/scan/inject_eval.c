@@ -294,9 +294,13 @@ static aval postfix(inj_ctx *c, aval v, char *path, size_t pcap, int has_path, i
     char recv_name[INJ_NAME] = "";
     for (;;) {
         const tok *t = peek(c);
-        if (!t || t->type != T_OP) break;
-        if ((tok_is(c, t, ".") || tok_is(c, t, "?.") || tok_is(c, t, "->") || tok_is(c, t, "::")) &&
-            c->i + 1 < c->nt && c->t[c->i + 1].type == T_ID) {
+        if (!t || t->type != T_OP || t->len > 2) break;
+        char b[4];
+        memcpy(b, &t->code, 4);           /* the operator's bytes, zero after its end */
+        int member = t->len == 1 ? b[0] == '.'
+                                 : (b[0] == '?' && b[1] == '.') || (b[0] == '-' && b[1] == '>') ||
+                                       (b[0] == ':' && b[1] == ':');
+        if (member && c->i + 1 < c->nt && c->t[c->i + 1].type == T_ID) {
             char w[INJ_NAME];
             tok_text(c, &c->t[c->i + 1], w, sizeof w);
             if (!has_recv) str_copy(recv_name, sizeof recv_name, path);
@@ -311,7 +315,8 @@ static aval postfix(inj_ctx *c, aval v, char *path, size_t pcap, int has_path, i
             else { v.havestr = v.haveint = 0; v.sid = -1; v.obj = recv.obj; }
             continue;
         }
-        if (tok_is(c, t, "(") && (has_path || path[0])) {
+        int one = t->len == 1 ? b[0] : 0;
+        if (one == '(' && (has_path || path[0])) {
             v = inj_call(c, path, recv, has_recv, recv_known, recv_name, 0);
             known = 1;
             recv_name[0] = 0;
@@ -320,7 +325,7 @@ static aval postfix(inj_ctx *c, aval v, char *path, size_t pcap, int has_path, i
             has_path = 1;
             continue;
         }
-        if (tok_is(c, t, "(")) {                  /* calling a computed value */
+        if (one == '(') {                         /* calling a computed value */
             args_t *a = malloc(sizeof *a);
             c->i++;
             if (a) {
@@ -330,7 +335,7 @@ static aval postfix(inj_ctx *c, aval v, char *path, size_t pcap, int has_path, i
             }
             continue;
         }
-        if (tok_is(c, t, "[")) {
+        if (one == '[') {
             c->i++;
             aval idx = eval_expr(c);
             while (c->i < c->nt && !at_op(c, "]")) c->i++;
@@ -348,8 +353,8 @@ static aval postfix(inj_ctx *c, aval v, char *path, size_t pcap, int has_path, i
             }
             continue;
         }
-        if (tok_is(c, t, "++") || tok_is(c, t, "--") || tok_is(c, t, "!")) {
-            if (tok_is(c, t, "!") && c->i + 1 < c->nt && is_op(c, &c->t[c->i + 1], "=")) break;
+        if (one == '!' || (t->len == 2 && (b[0] == '+' || b[0] == '-') && b[1] == b[0])) {
+            if (one == '!' && c->i + 1 < c->nt && is_op(c, &c->t[c->i + 1], "=")) break;
             c->i++;
             continue;
         }

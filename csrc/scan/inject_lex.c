@@ -216,6 +216,15 @@ int lex_next(lexer *lx, scan_view *v, tok *t) {
         size_t p = lx->pos;
         int c = sv_at(v, p);
         if (c < 0) return 0;
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {   /* a run of blanks */
+            size_t end = sv_end(v);
+            do {
+                if (lx->line0) lx->col = (uint16_t)(lx->col + (c == '\t' ? 4 : 1));
+                c = ++p < end ? v->p[p - v->base] : -1;
+            } while (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v');
+            lx->pos = p;
+            continue;
+        }
         memset(t, 0, sizeof *t);
         t->indent = lx->indent;
         if (lx->line0) t->flags |= TF_LINE0;
@@ -227,11 +236,6 @@ int lex_next(lexer *lx, scan_view *v, tok *t) {
             lx->line0 = 1;
             lx->col = 0;
             return 1;
-        }
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
-            if (lx->line0) lx->col = (uint16_t)(lx->col + (c == '\t' ? 4 : 1));
-            lx->pos = p + 1;
-            continue;
         }
         if (c == '\\' && (sv_at(v, p + 1) == '\n' || (sv_at(v, p + 1) == '\r' && sv_at(v, p + 2) == '\n'))) {
             lx->pos = p + (sv_at(v, p + 1) == '\n' ? 2 : 3);
