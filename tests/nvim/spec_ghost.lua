@@ -54,7 +54,9 @@ end)
 
 test('typing the suggested characters reuses it (no request, no flicker)', function(c)
   c:wait_server()
-  local text = truthy(c:suggest_at(H.prompts, nil, nil, H.printable), 'suggestion')
+  -- a suggestion of 2+ characters that starts with a typeable one (the rest must stay shown)
+  local text = truthy(c:suggest_at(H.prompts, nil, nil, function(t) return H.printable(t) and #t > 1 end),
+    'suggestion')
   local ch = text:sub(1, 1)
   truthy(ch and #text > 1, 'a suggestion with a first-line character')
   local before = c:stats().requests
