@@ -52,6 +52,12 @@
 # --threads 1 --eval-every 250 to step 3550, then the same with --steps 4100 (the cosine then
 # anneals to 8e-5), shipped at the step-4000 checkpoint (7.4 M more tokens, 34.8 M in all):
 # ship.py --moe tools/train/work/moe6/ckpt.pt --draft tools/train/work/draft3/ckpt.pt --type Q8_0.
+# MoE v7: a copy of v6's step-4000 checkpoint (tools/train/work/moe7) continued with a fresh
+# schedule: train.py --model moe --out tools/train/work/moe7 --resume --sched-from 4000
+# --steps 5500 --lr 5e-4 --warmup 30 --eval-every 300 (--threads 1 or 2 as the machine allowed;
+# --steps re-planned from 5800 while it ran), shipped at step 5500 (12.3 M more tokens, 47.1 M
+# in all): ship.py --moe tools/train/work/moe7/ckpt.pt --draft tools/train/work/draft3/ckpt.pt
+# --type Q8_0. It read train shards 33-44 (shards 40-63 made with data.py --shards 40:64).
 set -eu
 
 PY=${PY:-/usr/bin/python3}
