@@ -58,6 +58,10 @@
 # --steps re-planned from 5800 while it ran), shipped at step 5500 (12.3 M more tokens, 47.1 M
 # in all): ship.py --moe tools/train/work/moe7/ckpt.pt --draft tools/train/work/draft3/ckpt.pt
 # --type Q8_0. It read train shards 33-44 (shards 40-63 made with data.py --shards 40:64).
+# MoE v8: a copy of v7's step-5500 checkpoint (tools/train/work/moe8) continued with
+# train.py --model moe --out tools/train/work/moe8 --resume --sched-from 5500 --steps 6050
+# --lr 2.5e-4 --warmup 20 --threads 2 --eval-every 275 (4.5 M more tokens, 51.6 M in all):
+# ship.py --moe tools/train/work/moe8/ckpt.pt --draft tools/train/work/draft3/ckpt.pt --type Q8_0.
 set -eu
 
 PY=${PY:-/usr/bin/python3}
