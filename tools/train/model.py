@@ -122,9 +122,12 @@ class Attention(nn.Module):
         if isinstance(mask, torch.Tensor):
             y = _attend(q, k, v, mask)
         else:
+            # slice per sequence: the backward of a slice of the whole batch
+            # would zero-fill and add a batch-sized gradient for every block
             rows = [[] for _ in range(B)]
+            qs, ks, vs = q.unbind(0), k.unbind(0), v.unbind(0)
             for b, q0, q1, k0, allowed in mask:
-                rows[b].append(_attend(q[b, :, q0:q1], k[b, :, k0:q1], v[b, :, k0:q1], allowed))
+                rows[b].append(_attend(qs[b][:, q0:q1], ks[b][:, k0:q1], vs[b][:, k0:q1], allowed))
             y = torch.stack([torch.cat(r, dim=1) for r in rows])
         return self.o(y.transpose(1, 2).reshape(B, T, c.n_head * c.head_dim))
 
@@ -157,6 +160,50 @@ def doc_blocks(doc, chunk=256):
             allowed = (pos[None, k0:q1] <= pos[q0:q1, None]) & (d[None, k0:q1] == d[q0:q1, None])
             blocks.append((b, q0, q1, k0, allowed))
     return blocks
+
+
+class _ChunkedCE(torch.autograd.Function):
+    """Per-row cross-entropy of softmax(h W^T) against tgt, CHUNK rows at a
+    time: logits from a bf16 product, log-softmax in fp32, as under autocast,
+    but the [N, n_vocab] logits never exist whole (the backward recomputes
+    each chunk's), so no pass streams hundreds of MB through memory."""
+
+    CHUNK = 512
+
+    @staticmethod
+    def forward(ctx, h, w, tgt):
+        wb = w.to(torch.bfloat16)
+        ce, lses = torch.empty(h.shape[0]), torch.empty(h.shape[0])
+        for s in range(0, h.shape[0], _ChunkedCE.CHUNK):
+            e = s + _ChunkedCE.CHUNK
+            lg = (h[s:e].to(torch.bfloat16) @ wb.t()).float()
+            lses[s:e] = torch.logsumexp(lg, -1)
+            ce[s:e] = lses[s:e] - lg.gather(1, tgt[s:e, None])[:, 0]
+        ctx.save_for_backward(h, w, tgt, lses)
+        return ce
+
+    @staticmethod
+    def backward(ctx, g):
+        h, w, tgt, lses = ctx.saved_tensors
+        wb = w.to(torch.bfloat16)
+        gh, gw = torch.empty(h.shape, dtype=h.dtype), torch.zeros(w.shape, dtype=torch.float32)
+        for s in range(0, h.shape[0], _ChunkedCE.CHUNK):
+            e = s + _ChunkedCE.CHUNK
+            hb = h[s:e].to(torch.bfloat16)
+            p = ((hb @ wb.t()).float() - lses[s:e, None]).exp_()   # softmax
+            p[torch.arange(p.shape[0]), tgt[s:e]] -= 1
+            pb = (p * g[s:e, None]).to(torch.bfloat16)
+            gh[s:e] = (pb @ wb).to(h.dtype)
+            gw += (pb.t() @ hb).float()
+        return gh, gw.to(w.dtype), None
+
+
+def chunked_cross_entropy(h, w, tgt):
+    """Cross-entropy per row of h [N, n_embd] (hidden states) with output
+    matrix w [n_vocab, n_embd] against tgt [N]; differentiable in h and w.
+    Same values as F.cross_entropy(F.linear(h, w) under bf16 autocast,
+    reduction="none") up to rounding."""
+    return _ChunkedCE.apply(h, w, tgt)
 
 
 class DenseFFN(nn.Module):
@@ -251,12 +298,18 @@ class Model(nn.Module):
                 with torch.no_grad():
                     p.mul_(1.0 / math.sqrt(2 * self.c.n_layer))
 
-    def forward(self, ids, doc=None, cache=None):
+    def output_weight(self):
+        """The output matrix [n_vocab, n_embd] (the embedding table when tied)."""
+        return self.embd.weight if self.output is None else self.output.weight
+
+    def forward(self, ids, doc=None, cache=None, hidden=False):
         """ids [B, T] long; doc [B, T] document ids (training; no cache): a
         token attends only to earlier tokens of its document.  cache: None, or a list (one dict per
         layer, initially empty dicts) holding the keys/values of earlier
         calls; positions then continue after the cached tokens.
-        Returns (logits [B, T, n_vocab] fp32, mean aux load-balancing loss)."""
+        Returns (logits [B, T, n_vocab] fp32, mean aux load-balancing loss);
+        hidden=True returns the normalised final hidden states [B, T, n_embd]
+        instead of the logits (for chunked_cross_entropy)."""
         B, T = ids.shape
         past = cache[0]["k"].shape[1] if cache and "k" in cache[0] else 0
         pos = torch.arange(past, past + T).expand(B, T)
@@ -273,9 +326,11 @@ class Model(nn.Module):
             if a is not None:
                 aux.append(a)
         x = self.out_norm(x)
-        w = self.embd.weight if self.output is None else self.output.weight
-        logits = F.linear(x, w.to(x.dtype)).float()
-        return logits, (torch.stack(aux).mean() if aux else torch.zeros(()))
+        aux = torch.stack(aux).mean() if aux else torch.zeros(())
+        if hidden:
+            return x, aux
+        w = self.output_weight()
+        return F.linear(x, w.to(x.dtype)).float(), aux
 
     def param_counts(self):
         """Return {"total", "active", "embedding"} parameter counts.

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from data import KINDS
-from model import Config, Model
+from model import Config, Model, chunked_cross_entropy
 
 AUX_COEF = 0.01
 
@@ -86,11 +86,16 @@ class ShardStream:
 
 def batch_loss(model, ids, mask, doc, kind, bf16):
     """Return (loss for backward, ce, aux, per-kind (sum, count) dict)."""
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        logits, aux = model(ids[:, :-1], doc=doc)
     tgt = ids[:, 1:]
-    ce_tok = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1),
-                             reduction="none").view_as(tgt)
+    if bf16:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            h, aux = model(ids[:, :-1], doc=doc, hidden=True)
+        ce_tok = chunked_cross_entropy(h.reshape(-1, h.shape[-1]), model.output_weight(),
+                                       tgt.reshape(-1)).view_as(tgt)
+    else:
+        logits, aux = model(ids[:, :-1], doc=doc)
+        ce_tok = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1),
+                                 reduction="none").view_as(tgt)
     m = mask.float()
     ce = (ce_tok * m).sum() / m.sum().clamp(min=1)
     per_kind = {}
