@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -13,8 +14,24 @@
 #endif
 
 #include <sched.h>
+#include <time.h>
+
+/* Monotonic nanoseconds (vDSO: ~20 ns; a few calls per run). */
+static inline uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The pool whose pool_run this thread is in, as its caller (barrier waits
+ * of the caller count as waiting for the helpers). */
+static _Thread_local const struct eng_pool *calling;
 
 #define SPIN_ITERS 200000 /* ~ a few hundred microseconds of waiting before sleeping */
+#define WINDOW_RUNS 64    /* runs per measurement of whether the helpers pay */
+#define SOLO_NS_MIN 2000000   /* time on the caller alone after a window where they did not ... */
+#define SOLO_NS_MAX 512000000 /* ... doubling while the tries after it fail */
+#define STALL_NS 200000   /* waits beyond the helpers' worth by this much end a window at once */
 #define YIELD_AFTER 2000  /* then yield between checks, so a busy machine still runs the thread we wait for */
 
 /* One step of a wait loop: pause, or give the CPU away once we have spun a while. */
@@ -34,6 +51,13 @@ struct eng_pool {
     atomic_int sleepers;
     atomic_int bar_count;     /* threads arrived at the current barrier */
     atomic_uint bar_gen;      /* barriers completed */
+    int active;               /* threads in the current run: n, or 1 on the caller alone */
+    /* whether the helpers pay (caller's thread only) */
+    uint64_t win_own, win_wait; /* caller's nanoseconds working and waiting in this window */
+    int win_runs;             /* measured runs in this window */
+    uint64_t solo_until;      /* now_ns() before which runs are made alone; 0 none */
+    uint64_t solo_len;        /* nanoseconds of the next solo stretch */
+    long solo_total;          /* runs made alone so far */
     pthread_mutex_t mu;
     pthread_cond_t cv;
 };
@@ -73,6 +97,8 @@ eng_pool *pool_new(int n_threads) {
     p->n = n_threads;
     p->threads = calloc((size_t)n_threads, sizeof(pthread_t) + sizeof(worker_arg));
     if (!p->threads) { free(p); return NULL; }
+    p->active = n_threads;
+    p->solo_len = SOLO_NS_MIN;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     for (int i = 1; i < n_threads; i++) {
@@ -102,28 +128,74 @@ void pool_free(eng_pool *p) {
 
 int pool_size(const eng_pool *p) { return p->n; }
 
+long pool_solo_runs(const eng_pool *p) { return p->solo_total; }
+
+/* After each measured run: the helpers pay when the caller waits less than
+ * the (n - 1) shares of work it would have done alone take. A window fails
+ * at once when the waits exceed that by STALL_NS (a descheduled helper costs
+ * a whole time slice per run: waiting for the window's end would multiply
+ * it), else it is judged after WINDOW_RUNS runs. */
+static void judge(eng_pool *p) {
+    uint64_t worth = (uint64_t)(p->n - 1) * p->win_own;
+    int stalled = p->win_wait > worth + STALL_NS;
+    if (!stalled && ++p->win_runs < WINDOW_RUNS) return;
+    if (p->win_wait > worth) {
+        p->solo_until = now_ns() + p->solo_len;
+        p->solo_len = p->solo_len * 2 < SOLO_NS_MAX ? p->solo_len * 2 : SOLO_NS_MAX;
+    } else {
+        p->solo_len = SOLO_NS_MIN;
+    }
+    p->win_own = p->win_wait = 0;
+    p->win_runs = 0;
+}
+
 void pool_run(eng_pool *p, pool_fn fn, void *arg) {
     if (p->n == 1) { fn(arg, 0, 1); return; }
+    if (p->solo_until) {
+        if (now_ns() < p->solo_until) {
+            p->solo_total++;
+            p->active = 1;
+            fn(arg, 0, 1);
+            return;
+        }
+        p->solo_until = 0;
+    }
+    p->active = p->n;
     p->fn = fn;
     p->arg = arg;
     atomic_store_explicit(&p->pending, p->n - 1, memory_order_relaxed);
     atomic_fetch_add(&p->generation, 1); /* seq_cst: ordered before the sleepers check */
-    if (atomic_load(&p->sleepers)) {
+    int woke = atomic_load(&p->sleepers) > 0;
+    if (woke) {
         pthread_mutex_lock(&p->mu);
         pthread_cond_broadcast(&p->cv);
         pthread_mutex_unlock(&p->mu);
     }
+    uint64_t bar_wait = p->win_wait, t0 = now_ns();
+    calling = p;
     fn(arg, 0, p->n);
+    calling = NULL;
+    uint64_t t1 = now_ns();
     for (int spins = 0; atomic_load_explicit(&p->pending, memory_order_acquire) > 0; spins++) wait_step(spins);
+    uint64_t t2 = now_ns(), in_bar = p->win_wait - bar_wait;
+    if (woke) { /* a wake-up's latency says nothing about a busy machine */
+        p->win_wait = bar_wait;
+        return;
+    }
+    p->win_own += t1 - t0 - in_bar;
+    p->win_wait += t2 - t1;
+    judge(p);
 }
 
 void pool_barrier(eng_pool *p) {
-    if (p->n == 1) return;
+    if (p->active == 1) return;
+    uint64_t t0 = calling == p ? now_ns() : 0;
     unsigned g = atomic_load_explicit(&p->bar_gen, memory_order_acquire);
     if (atomic_fetch_add_explicit(&p->bar_count, 1, memory_order_acq_rel) == p->n - 1) {
         atomic_store_explicit(&p->bar_count, 0, memory_order_relaxed);
         atomic_fetch_add_explicit(&p->bar_gen, 1, memory_order_release);
-        return;
+    } else {
+        for (int spins = 0; atomic_load_explicit(&p->bar_gen, memory_order_acquire) == g; spins++) wait_step(spins);
     }
-    for (int spins = 0; atomic_load_explicit(&p->bar_gen, memory_order_acquire) == g; spins++) wait_step(spins);
+    if (calling == p) p->win_wait += now_ns() - t0;
 }
