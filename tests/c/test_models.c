@@ -131,6 +131,24 @@ static void test_exact(eng_model *m, const fixture *fx) {
     free(b);
 }
 
+/* Logits do not depend on the thread count (each output is computed whole by
+ * one thread): the pool may run any product on the caller alone (pool.h). */
+static void test_threads(eng_model *m, const fixture *fx) {
+    char err[FL_ERRLEN];
+    size_t n = (size_t)fx->n_tok * fx->n_vocab;
+    float *out[3] = {malloc(n * sizeof(float)), malloc(n * sizeof(float)), malloc(n * sizeof(float))};
+    int ok = out[0] && out[1] && out[2];
+    for (int t = 0; ok && t < 3; t++) {
+        eng_ctx_params cp = {.n_ctx = 512, .n_threads = t + 1};
+        eng_ctx *c = eng_ctx_new(m, &cp, err, sizeof err);
+        ok = c && !eng_decode(c, fx->ids, fx->n_tok, ENG_LOGITS_ALL, out[t], NULL, err, sizeof err);
+        eng_ctx_free(c);
+    }
+    CHECK(ok && !memcmp(out[0], out[1], n * sizeof(float)) && !memcmp(out[0], out[2], n * sizeof(float)),
+          "%s [%s] 1, 2 and 3 threads: bit-identical logits", fx->name, kq_level_name(kq_active_level()));
+    for (int t = 0; t < 3; t++) free(out[t]);
+}
+
 /* Every kernel level this CPU runs, the model loaded under it (a level that
  * computes repacked weights gets them, repack.h). */
 static void test_model(fixture *fx) {
@@ -161,6 +179,7 @@ static void test_model(fixture *fx) {
         else CHECK(0, "%s chunked eval", fx->name);
         test_greedy(m, fx);
         test_exact(m, fx);
+        test_threads(m, fx);
         eng_model_free(m);
     }
 done:
