@@ -62,6 +62,15 @@
 # train.py --model moe --out tools/train/work/moe8 --resume --sched-from 5500 --steps 6050
 # --lr 2.5e-4 --warmup 20 --threads 2 --eval-every 275 (4.5 M more tokens, 51.6 M in all):
 # ship.py --moe tools/train/work/moe8/ckpt.pt --draft tools/train/work/draft3/ckpt.pt --type Q8_0.
+# MoE v9 and draft v4 (the faster trainer): copies of moe8's step-6050 and draft3's step-3150
+# checkpoints (tools/train/work/moe9, draft4) continued side by side, one thread each (the MoE
+# on two once the draft ended): train.py --model moe --out tools/train/work/moe9 --resume
+# --sched-from 6050 --steps 8450 --lr 4e-4 --warmup 30 --eval-every 400, which ran out of train
+# shards (train-00063) at step 7936 and shipped its step-7900 checkpoint; train.py --model draft
+# --out tools/train/work/draft4 --resume --sched-from 3150 --steps 4950 --lr 4e-4 --warmup 20
+# --eval-every 450. ship.py --moe tools/train/work/moe9/ckpt.pt --draft
+# tools/train/work/draft4/ckpt.pt --type Q8_0. More training needs new shards first:
+# data.py --shards 64:N (see make_model.sh's data step).
 set -eu
 
 PY=${PY:-/usr/bin/python3}
