@@ -26,6 +26,7 @@ typedef struct {
     uint32_t *slot;
     uint32_t mask;
     int indexed;        /* n-grams ending at positions < indexed are in the table */
+    int anchor, anchor_end; /* the last draft copied on from hist[anchor], aligned with hist[anchor_end]; -1 none */
 } spec_ngram;
 
 /* Table for sequences of up to `capacity` tokens. Returns 0, -1 on out of memory. */
@@ -40,13 +41,16 @@ void spec_ngram_update(spec_ngram *ix, const int32_t *hist, int n);
  * overwritten earlier occurrences). */
 void spec_ngram_rewind(spec_ngram *ix, int n);
 
-/* Up to kmax tokens that followed the most recent earlier occurrence of the
- * longest matching suffix of hist[0..n) (lengths nmax..nmin), continuing
- * through the drafted tokens themselves when the copy reaches the end (so a
- * repeating pattern keeps repeating). Sets *match to the suffix length.
+/* Up to kmax tokens that followed an earlier occurrence of the longest
+ * matching suffix of hist[0..n) (lengths nmax..nmin), continuing through the
+ * drafted tokens themselves when the copy reaches the end (so a repeating
+ * pattern keeps repeating). Which occurrence: where the last draft was
+ * copied from, when the tokens since went on copying it; else, as after an
+ * edit (a renamed identifier), the nearest occurrence within a window past
+ * that place; else the most recent one. Sets *match to the suffix length.
  * Returns the number of tokens written to out, 0 when nothing matches.
  * spec_ngram_update(ix, hist, n) must have been called. */
-int spec_ngram_draft(const spec_ngram *ix, const int32_t *hist, int n, int kmax, int32_t *out, int *match);
+int spec_ngram_draft(spec_ngram *ix, const int32_t *hist, int n, int kmax, int32_t *out, int *match);
 
 /* ---- model drafters (spec_draft.c) ---- */
 

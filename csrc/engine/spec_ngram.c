@@ -1,9 +1,15 @@
 /* spec_ngram.c — prompt-lookup drafting: a hash of the last n tokens points
- * at their most recent earlier occurrence; what followed it is the draft. */
+ * at their most recent earlier occurrence; what followed it is the draft.
+ * An output that copies its input with edits (a refactor) is followed
+ * through its source: after an edit, the copy resumes at the nearest match
+ * past the place it had reached, not at the most recent one (often an
+ * earlier line of the output itself). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/spec_internal.h"
+
+#define ALIGN_WINDOW 64 /* source positions searched past the aligned place after an edit */
 
 /* Hash of the n tokens ending at hist[e], for n = 1.. (one multiply per step). */
 static uint64_t step_hash(uint64_t h, int32_t tok) { return (h ^ (uint32_t)tok) * 0x9e3779b97f4a7c15ull + 0x632be5ab; }
@@ -21,6 +27,7 @@ int spec_ngram_init(spec_ngram *ix, int nmin, int nmax, int capacity) {
     ix->nmax = nmax;
     ix->mask = (uint32_t)(size - 1);
     ix->indexed = 0;
+    ix->anchor = ix->anchor_end = -1;
     ix->slot = calloc(size, sizeof(uint32_t));
     return ix->slot ? 0 : -1;
 }
@@ -42,6 +49,7 @@ void spec_ngram_update(spec_ngram *ix, const int32_t *hist, int n) {
 }
 
 void spec_ngram_rewind(spec_ngram *ix, int n) {
+    if (ix->anchor_end >= n - 1) ix->anchor = ix->anchor_end = -1;
     if (n - 1 >= ix->indexed) return;
     /* later positions may have overwritten earlier occurrences: index again from the start */
     memset(ix->slot, 0, ((size_t)ix->mask + 1) * sizeof(uint32_t));
@@ -55,24 +63,47 @@ static int same_run(const int32_t *hist, int a, int b, int len) {
     return 1;
 }
 
-int spec_ngram_draft(const spec_ngram *ix, const int32_t *hist, int n, int kmax, int32_t *out, int *match) {
+/* The source position aligned with hist[e] by following the last draft's
+ * source (see the top), with the match length to report; -1 if none. */
+static int aligned(const spec_ngram *ix, const int32_t *hist, int e, int *len) {
+    int a = ix->anchor, m = e - ix->anchor_end;
+    if (a < 0 || m <= 0) return -1;
+    if (a + m < ix->anchor_end + 1 && same_run(hist, a + m, e, m)) { /* the copy went on */
+        *len = m < ix->nmax ? m : ix->nmax;
+        return *len >= ix->nmin ? a + m : -1;
+    }
+    int hi = a + m + ALIGN_WINDOW < e ? a + m + ALIGN_WINDOW : e - 1; /* an edit: resume past it */
+    for (int l = ix->nmax; l >= ix->nmin; l--)
+        for (int p = a + 1 > l - 1 ? a + 1 : l - 1; p <= hi; p++)
+            if (same_run(hist, p, e, l)) {
+                *len = l;
+                return p;
+            }
+    return -1;
+}
+
+int spec_ngram_draft(spec_ngram *ix, const int32_t *hist, int n, int kmax, int32_t *out, int *match) {
     *match = 0;
     if (n < 2 || kmax <= 0) return 0;
-    int e = n - 1;
+    int e = n - 1, len = 0, pos = aligned(ix, hist, e, &len);
     uint64_t hs[SPEC_NGRAM_MAX + 1], h = 0;
-    for (int len = 1; len <= ix->nmax && len <= n; len++) hs[len] = h = step_hash(h, hist[e - len + 1]);
-    for (int len = ix->nmax < n - 1 ? ix->nmax : n - 1; len >= ix->nmin; len--) {
+    for (int l = 1; l <= ix->nmax && l <= n; l++) hs[l] = h = step_hash(h, hist[e - l + 1]);
+    for (len = pos >= 0 ? len : ix->nmax < n - 1 ? ix->nmax : n - 1; pos < 0 && len >= ix->nmin; len--) {
         uint32_t v = ix->slot[slot_of(ix, hs[len], len)];
         if (!v) continue;
-        int pos = (int)v - 1; /* end of the earlier occurrence */
-        if (pos >= ix->indexed || pos >= e || pos < len - 1 || !same_run(hist, pos, e, len)) continue;
-        int k = 0;
-        for (; k < kmax; k++) {
-            int src = pos + 1 + k; /* < n + k: in hist, or an already drafted token */
-            out[k] = src < n ? hist[src] : out[src - n];
-        }
-        *match = len;
-        return k;
+        int p = (int)v - 1; /* end of the earlier occurrence */
+        if (p >= ix->indexed || p >= e || p < len - 1 || !same_run(hist, p, e, len)) continue;
+        pos = p;
+        break;
     }
-    return 0;
+    ix->anchor = pos;
+    ix->anchor_end = pos >= 0 ? e : -1;
+    if (pos < 0) return 0;
+    int k = 0;
+    for (; k < kmax; k++) {
+        int src = pos + 1 + k; /* < n + k: in hist, or an already drafted token */
+        out[k] = src < n ? hist[src] : out[src - n];
+    }
+    *match = len;
+    return k;
 }

@@ -58,6 +58,30 @@ static void test_ngram(void) {
     CHECK(got == 2 && m == 1 && out[0] == 2 && out[1] == 3,
           "ngram: after a rewind, positions past the cut are forgotten and earlier occurrences found again");
     spec_ngram_free(&ix);
+
+    /* A refactor's output copies its source with an edit: source 10..19 ("12"
+     * is the identifier renamed), then a line that ends in 13 77, then the
+     * output: 10 11, the new name 50 51, then 13. After the edit the copy
+     * resumes in the source (14 15 16), not after the most recent 13 (77). */
+    int32_t r[] = {10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 13, 77, 0, 10, 11, 50, 51, 13};
+    spec_ngram_init(&ix, 1, 4, 64);
+    spec_ngram_update(&ix, r, 15); /* output so far: 10 11 */
+    got = spec_ngram_draft(&ix, r, 15, 3, out, &m);
+    CHECK(got == 3 && out[0] == 12 && out[1] == 13 && out[2] == 14, "ngram: the output copying its source drafts 12 13 14");
+    spec_ngram_update(&ix, r, 18); /* the model wrote 50 51 13 instead */
+    got = spec_ngram_draft(&ix, r, 18, 3, out, &m);
+    CHECK(got == 3 && m == 1 && out[0] == 14 && out[1] == 15 && out[2] == 16,
+          "ngram: after an edit the copy resumes in the source past it (14 15 16, not 77)");
+    CHECK(ngram_draft(r, 18, 1, 4, 1, out, &m) == 1 && out[0] == 77, "ngram: without that history, the most recent 13 wins");
+    int32_t r2[] = {10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 13, 77, 0, 10, 11, 12, 13, 14, 15};
+    spec_ngram_free(&ix);
+    spec_ngram_init(&ix, 1, 4, 64);
+    spec_ngram_update(&ix, r2, 15);
+    spec_ngram_draft(&ix, r2, 15, 2, out, &m);
+    spec_ngram_update(&ix, r2, 19); /* the copy went on: 12 13 14 15 */
+    got = spec_ngram_draft(&ix, r2, 19, 2, out, &m);
+    CHECK(got == 2 && out[0] == 16 && out[1] == 17, "ngram: a copy that went on drafts on from its source (16 17)");
+    spec_ngram_free(&ix);
 }
 
 /* ---- cost model ---- */
