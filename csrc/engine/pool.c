@@ -3,8 +3,9 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdint.h>
 #include <stdlib.h>
+
+#include "common/common.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -14,14 +15,6 @@
 #endif
 
 #include <sched.h>
-#include <time.h>
-
-/* Monotonic nanoseconds (vDSO: ~20 ns; a few calls per run). */
-static inline uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* The pool whose pool_run this thread is in, as its caller (barrier waits
  * of the caller count as waiting for the helpers). */
@@ -29,9 +22,9 @@ static _Thread_local const struct eng_pool *calling;
 
 #define SPIN_ITERS 200000 /* ~ a few hundred microseconds of waiting before sleeping */
 #define WINDOW_RUNS 64    /* runs per measurement of whether the helpers pay */
-#define SOLO_NS_MIN 2000000   /* time on the caller alone after a window where they did not ... */
-#define SOLO_NS_MAX 512000000 /* ... doubling while the tries after it fail */
-#define STALL_NS 200000   /* waits beyond the helpers' worth by this much end a window at once */
+#define SOLO_S_MIN 2e-3  /* seconds on the caller alone after a window where they did not ... */
+#define SOLO_S_MAX 0.512 /* ... doubling while the tries after it fail */
+#define STALL_S 200e-6   /* waits beyond the helpers' worth by this much end a window at once */
 #define YIELD_AFTER 2000  /* then yield between checks, so a busy machine still runs the thread we wait for */
 
 /* One step of a wait loop: pause, or give the CPU away once we have spun a while. */
@@ -53,10 +46,10 @@ struct eng_pool {
     atomic_uint bar_gen;      /* barriers completed */
     int active;               /* threads in the current run: n, or 1 on the caller alone */
     /* whether the helpers pay (caller's thread only) */
-    uint64_t win_own, win_wait; /* caller's nanoseconds working and waiting in this window */
+    double win_own, win_wait; /* caller's seconds working and waiting in this window */
     int win_runs;             /* measured runs in this window */
-    uint64_t solo_until;      /* now_ns() before which runs are made alone; 0 none */
-    uint64_t solo_len;        /* nanoseconds of the next solo stretch */
+    double solo_until;        /* fl_now() before which runs are made alone; 0 none */
+    double solo_len;          /* seconds of the next solo stretch */
     long solo_total;          /* runs made alone so far */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -98,7 +91,7 @@ eng_pool *pool_new(int n_threads) {
     p->threads = calloc((size_t)n_threads, sizeof(pthread_t) + sizeof(worker_arg));
     if (!p->threads) { free(p); return NULL; }
     p->active = n_threads;
-    p->solo_len = SOLO_NS_MIN;
+    p->solo_len = SOLO_S_MIN;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     for (int i = 1; i < n_threads; i++) {
@@ -132,18 +125,18 @@ long pool_solo_runs(const eng_pool *p) { return p->solo_total; }
 
 /* After each measured run: the helpers pay when the caller waits less than
  * the (n - 1) shares of work it would have done alone take. A window fails
- * at once when the waits exceed that by STALL_NS (a descheduled helper costs
+ * at once when the waits exceed that by STALL_S (a descheduled helper costs
  * a whole time slice per run: waiting for the window's end would multiply
  * it), else it is judged after WINDOW_RUNS runs. */
 static void judge(eng_pool *p) {
-    uint64_t worth = (uint64_t)(p->n - 1) * p->win_own;
-    int stalled = p->win_wait > worth + STALL_NS;
+    double worth = (p->n - 1) * p->win_own;
+    int stalled = p->win_wait > worth + STALL_S;
     if (!stalled && ++p->win_runs < WINDOW_RUNS) return;
     if (p->win_wait > worth) {
-        p->solo_until = now_ns() + p->solo_len;
-        p->solo_len = p->solo_len * 2 < SOLO_NS_MAX ? p->solo_len * 2 : SOLO_NS_MAX;
+        p->solo_until = fl_now() + p->solo_len;
+        p->solo_len = p->solo_len * 2 < SOLO_S_MAX ? p->solo_len * 2 : SOLO_S_MAX;
     } else {
-        p->solo_len = SOLO_NS_MIN;
+        p->solo_len = SOLO_S_MIN;
     }
     p->win_own = p->win_wait = 0;
     p->win_runs = 0;
@@ -152,7 +145,7 @@ static void judge(eng_pool *p) {
 void pool_run(eng_pool *p, pool_fn fn, void *arg) {
     if (p->n == 1) { fn(arg, 0, 1); return; }
     if (p->solo_until) {
-        if (now_ns() < p->solo_until) {
+        if (fl_now() < p->solo_until) {
             p->solo_total++;
             p->active = 1;
             fn(arg, 0, 1);
@@ -171,15 +164,15 @@ void pool_run(eng_pool *p, pool_fn fn, void *arg) {
         pthread_cond_broadcast(&p->cv);
         pthread_mutex_unlock(&p->mu);
     }
-    uint64_t bar_wait = p->win_wait, t0 = now_ns();
+    double wait0 = p->win_wait, t0 = fl_now();
     calling = p;
     fn(arg, 0, p->n);
     calling = NULL;
-    uint64_t t1 = now_ns();
+    double t1 = fl_now();
     for (int spins = 0; atomic_load_explicit(&p->pending, memory_order_acquire) > 0; spins++) wait_step(spins);
-    uint64_t t2 = now_ns(), in_bar = p->win_wait - bar_wait;
+    double t2 = fl_now(), in_bar = p->win_wait - wait0; /* the caller's barrier waits in fn */
     if (woke) { /* a wake-up's latency says nothing about a busy machine */
-        p->win_wait = bar_wait;
+        p->win_wait = wait0;
         return;
     }
     p->win_own += t1 - t0 - in_bar;
@@ -189,7 +182,7 @@ void pool_run(eng_pool *p, pool_fn fn, void *arg) {
 
 void pool_barrier(eng_pool *p) {
     if (p->active == 1) return;
-    uint64_t t0 = calling == p ? now_ns() : 0;
+    double t0 = calling == p ? fl_now() : 0;
     unsigned g = atomic_load_explicit(&p->bar_gen, memory_order_acquire);
     if (atomic_fetch_add_explicit(&p->bar_count, 1, memory_order_acq_rel) == p->n - 1) {
         atomic_store_explicit(&p->bar_count, 0, memory_order_relaxed);
@@ -197,5 +190,5 @@ void pool_barrier(eng_pool *p) {
     } else {
         for (int spins = 0; atomic_load_explicit(&p->bar_gen, memory_order_acquire) == g; spins++) wait_step(spins);
     }
-    if (calling == p) p->win_wait += now_ns() - t0;
+    if (calling == p) p->win_wait += fl_now() - t0;
 }
