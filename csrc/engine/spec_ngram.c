@@ -82,20 +82,27 @@ static int aligned(const spec_ngram *ix, const int32_t *hist, int e, int *len) {
     return -1;
 }
 
+/* The end of the most recent earlier occurrence of the longest matching
+ * suffix of hist[0..e] (lengths nmax..nmin), with its length; -1 if none. */
+static int most_recent(const spec_ngram *ix, const int32_t *hist, int e, int *len) {
+    uint64_t hs[SPEC_NGRAM_MAX + 1], h = 0;
+    for (int l = 1; l <= ix->nmax && l <= e + 1; l++) hs[l] = h = step_hash(h, hist[e - l + 1]);
+    for (int l = ix->nmax < e ? ix->nmax : e; l >= ix->nmin; l--) {
+        uint32_t v = ix->slot[slot_of(ix, hs[l], l)];
+        if (!v) continue;
+        int p = (int)v - 1; /* end of the earlier occurrence */
+        if (p >= ix->indexed || p >= e || p < l - 1 || !same_run(hist, p, e, l)) continue;
+        *len = l;
+        return p;
+    }
+    return -1;
+}
+
 int spec_ngram_draft(spec_ngram *ix, const int32_t *hist, int n, int kmax, int32_t *out, int *match) {
     *match = 0;
     if (n < 2 || kmax <= 0) return 0;
     int e = n - 1, len = 0, pos = aligned(ix, hist, e, &len);
-    uint64_t hs[SPEC_NGRAM_MAX + 1], h = 0;
-    for (int l = 1; l <= ix->nmax && l <= n; l++) hs[l] = h = step_hash(h, hist[e - l + 1]);
-    for (len = pos >= 0 ? len : ix->nmax < n - 1 ? ix->nmax : n - 1; pos < 0 && len >= ix->nmin; len--) {
-        uint32_t v = ix->slot[slot_of(ix, hs[len], len)];
-        if (!v) continue;
-        int p = (int)v - 1; /* end of the earlier occurrence */
-        if (p >= ix->indexed || p >= e || p < len - 1 || !same_run(hist, p, e, len)) continue;
-        pos = p;
-        break;
-    }
+    if (pos < 0) pos = most_recent(ix, hist, e, &len);
     ix->anchor = pos;
     ix->anchor_end = pos >= 0 ? e : -1;
     if (pos < 0) return 0;
