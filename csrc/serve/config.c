@@ -15,6 +15,7 @@ void srv_config_defaults(srv_config *c) {
     c->fim_order = SRV_FIM_AUTO;
     c->prompt_chunk = 64;
     c->cache = 1;
+    c->heal = 1;
     snprintf(c->refactor_spec, sizeof c->refactor_spec, "ngram");
     snprintf(c->complete_spec, sizeof c->complete_spec, "ngram");
     c->max_message = 8u << 20;
@@ -66,9 +67,9 @@ static int apply(srv_config *c, const char *key, const char *val, char *err, siz
     } else if (!strcmp(key, "prompt_chunk")) {
         if (to_long(val, 1, 4096, &x)) return fl_seterr(err, errlen, "prompt_chunk must be in [1, 4096]");
         c->prompt_chunk = (int)x;
-    } else if (!strcmp(key, "cache")) {
-        if (to_long(val, 0, 1, &x)) return fl_seterr(err, errlen, "cache must be 0 or 1");
-        c->cache = (int)x;
+    } else if (!strcmp(key, "cache") || !strcmp(key, "heal")) {
+        if (to_long(val, 0, 1, &x)) return fl_seterr(err, errlen, "%s must be 0 or 1", key);
+        *(key[0] == 'c' ? &c->cache : &c->heal) = (int)x;
     } else if (!strcmp(key, "refactor_spec") || !strcmp(key, "complete_spec")) {
         char *dst = key[0] == 'r' ? c->refactor_spec : c->complete_spec;
         spec_params p;

@@ -103,9 +103,13 @@ const char *srv_emit_token(srv_emit *e, int32_t tok) {
     if (tok_is_eog(v, tok) || (tok_token_attr(v, tok) & TOK_ATTR_CONTROL) || chat_stop(e, tok)) return "eos";
     e->piece.n = 0;
     if (tok_stream_feed(&e->detok, tok, &e->piece)) return "eos";
-    if (!e->piece.n) return NULL;
-    return filter(e, e->piece.s, e->piece.n);
+    size_t drop = e->skip < e->piece.n ? e->skip : e->piece.n;
+    e->skip -= drop;
+    if (e->piece.n == drop) return NULL;
+    return filter(e, e->piece.s + drop, e->piece.n - drop);
 }
+
+void srv_emit_skip(srv_emit *e, size_t n) { e->skip = n; }
 
 static int filter_stopped(const srv_emit *e) {
     return (e->stop && e->stop->stopped) || (e->fence && e->fence->closed);

@@ -58,6 +58,8 @@ typedef struct {
     char path[1024], name[128];
     eng_model *draft;           /* loaded and checked (speculative decoding of refactors may use it) */
     char draft_path[1024];
+    int32_t *by_text;           /* token healing (heal.c): the text tokens' ids in byte order of their */
+    int32_t n_by_text;          /* ... texts; none (0) for SentencePiece vocabularies */
 } srv_model;
 
 /* Loads the model (cfg->model_path, else the default model next to
@@ -73,6 +75,37 @@ void srv_chat_detect(srv_model *m);
 /* Fills f from the vocabulary's FIM tokens and the model name; order is
  * SRV_FIM_*. Leaves f->family NULL when the vocabulary has no FIM tokens. */
 void srv_fim_detect(srv_fim *f, const tok_vocab *v, const char *model_name, int order);
+
+/* ---- token healing (heal.c) ------------------------------------------ */
+
+#define SRV_HEAL_MAX_TOKENS 3   /* most prompt tokens taken back */
+#define SRV_HEAL_MAX_BYTES 32   /* ... and most bytes of text */
+
+/* Builds m->by_text from m->vocab (nothing for SentencePiece vocabularies,
+ * whose leading-space rule healing does not model). Returns 0 or -1 (OOM). */
+int srv_heal_index(srv_model *m);
+
+/* How many of the last tokens of a completion prompt's prefix ids[0, n)
+ * healing takes back: while the text they spell has no newline, fits
+ * SRV_HEAL_MAX_BYTES and is a strict prefix of some token's text (so the
+ * model could have continued it within one token), at most
+ * SRV_HEAL_MAX_TOKENS. Their text goes to text (SRV_HEAL_MAX_BYTES bytes),
+ * its length to *text_len. 0 when m has no index. */
+int srv_heal_back(const srv_model *m, const int32_t *ids, size_t n, char *text, size_t *text_len);
+
+/* The rank-th best token by logits (0: the arg-max; ties to the lower id)
+ * among those whose text starts with rest[0, n) or is a shorter non-empty
+ * prefix of it; -1 when there are not that many (or n is 0). */
+int32_t srv_heal_pick(const srv_model *m, const float *logits, const char *rest, size_t n, int rank);
+
+/* Re-types text[0, len) after the prompt held by c, whose next-token logits
+ * are logits0: each step decodes the best token srv_heal_pick allows for
+ * what is left (the rank-th best at the first step, for alternatives), until
+ * the tokens' texts cover text. They go to out (at most cap), the logits
+ * after the last one to logits (n_vocab floats). Returns their count, 0 when
+ * the first step has no rank-th candidate, -2 when stopped, -1 with err. */
+int srv_heal_decode(const srv_model *m, eng_ctx *c, const char *text, size_t len, int rank, const float *logits0,
+                    float *logits, int32_t *out, int cap, const volatile int *stop, char *err, size_t errlen);
 
 /* ---- requests and jobs (request.c) ------------------------------------ */
 
@@ -105,6 +138,7 @@ typedef struct {
  * first-chunk and total time (from arrival) from the loop. */
 typedef struct {
     int prompt_tokens, cached_tokens, evaluated_tokens, generated_tokens;
+    int healed_bytes;               /* prefix bytes the completion re-typed (token healing) */
     double queue_ms, prompt_ms, gen_ms, first_chunk_ms, total_ms;
     const char *reason;             /* why alt 0 stopped (static) */
     const char *spec;               /* speculation mode of a refactor (static), NULL when plain */
@@ -122,6 +156,8 @@ struct srv_job {
     /* worker side (the loop sees copies in events) */
     srv_req_stats st;
     char error[256];                /* why the job failed (reason "error") */
+    char heal[SRV_HEAL_MAX_BYTES];  /* completions: the prefix's end taken back from the prompt, */
+    size_t heal_len;                /* ... which the model re-types (token healing); 0 none */
     /* loop side only */
     double first_ms, done_ms;       /* first chunk and last final chunk, ms from arrival (0: not yet) */
     srv_job *prev, *next;           /* the server's live jobs */
@@ -199,6 +235,7 @@ typedef struct {
     int n_slots;
     uint64_t clock;
     float *logits0;                 /* the prompt's next-token logits */
+    float *logits_heal;             /* the next-token logits after the re-typed tokens (token healing) */
     spec_memory *spec_mem[2];       /* speculation measurements of completions [0] and refactors [1] */
     const char *spec_mem_mode[2];   /* ... and the mode they were measured in (a static name) */
 } srv_worker;
@@ -248,10 +285,12 @@ int srv_slot_prefill(srv_worker *w, srv_slot *slot, const int32_t *toks, int n, 
  * lines to fit `budget` tokens. *prefix_cut is the number of prefix lines
  * dropped last time for this buffer; it is kept while the rest fits (so
  * typing does not move the prompt's start) and updated otherwise. Context
- * passes the scanner's context masking (rules may be NULL). Returns 0 or
- * -1 with err. */
+ * passes the scanner's context masking (rules may be NULL). With heal
+ * (SRV_HEAL_MAX_BYTES) the prefix's last tokens are taken back as
+ * srv_heal_back says and their text goes to heal, its length to *heal_len
+ * (else heal is NULL). Returns 0 or -1 with err. */
 int srv_prompt_fim(const srv_model *m, const scan_rules *rules, const srv_request *r, int budget,
-                   int *prefix_cut, tok_ids *out, char *err, size_t errlen);
+                   int *prefix_cut, char *heal, size_t *heal_len, tok_ids *out, char *err, size_t errlen);
 
 /* The refactor prompt (prompt_chat.c): the model's chat format
  * (m->chat), a system message and a user message holding the instruction
@@ -386,6 +425,7 @@ typedef struct {
     srv_fence *fence;               /* refactors */
     scan_stream *scan;              /* NULL when no rules */
     tok_text piece, released;
+    size_t skip;                    /* generated bytes still to drop (the re-typed text of token healing) */
 } srv_emit;
 
 int srv_emit_init(srv_emit *e, srv_worker *w, srv_job *j, int alt, srv_stop *stop, srv_fence *fence, char *err,
@@ -393,6 +433,9 @@ int srv_emit_init(srv_emit *e, srv_worker *w, srv_job *j, int alt, srv_stop *sto
 /* Handles one generated token. Returns NULL to continue, or the reason the
  * alternative stopped ("eos", "stop", "indent", "blocked"). */
 const char *srv_emit_token(srv_emit *e, int32_t tok);
+/* The next n bytes of generated text are dropped before the filters (text
+ * the editor already has: what token healing re-types). */
+void srv_emit_skip(srv_emit *e, size_t n);
 /* Ends the alternative with reason (if none was decided yet): flushes the
  * filters and the scanner and posts the final chunk. */
 void srv_emit_end(srv_emit *e, const char *reason);

@@ -92,7 +92,24 @@ static const char *run_alt(srv_worker *w, srv_job *j, srv_slot *slot, int n_prom
         post_final(w, j, alt, reason);
         return reason;
     }
-    if (alt > 0 && first < 0) reason = "eos"; /* no candidate for this alternative */
+    /* token healing: re-type the prefix's end first (alternative k from its k-th best first token) */
+    const float *logits = w->logits0;
+    int32_t healed[SRV_HEAL_MAX_BYTES];
+    int n_healed = 0;
+    double t0 = fl_now();
+    if (complete && j->heal_len) {
+        n_healed = srv_heal_decode(w->model, c, j->heal, j->heal_len, alt, w->logits0, w->logits_heal, healed,
+                                   SRV_HEAL_MAX_BYTES, &j->stop, j->error, sizeof j->error);
+        if (n_healed == -2) reason = stop_reason(j);
+        else if (n_healed < 0) reason = "error";
+        else if (n_healed == 0) reason = "eos"; /* no candidate for this alternative */
+        logits = w->logits_heal;
+        first = -1;
+        j->st.healed_bytes = (int)j->heal_len;
+        srv_emit_skip(&e, j->heal_len);
+    }
+    if (reason) {
+    } else if (alt > 0 && first < 0 && !n_healed) reason = "eos"; /* no candidate for this alternative */
     else if (j->req.spec_p.sources && first < 0) { /* alternatives > 0 start from a forced token: plain */
         int kind = complete ? 0 : 1; /* what earlier requests of this kind measured, if in the same mode */
         if (w->spec_mem_mode[kind] != spec_name(&j->req.spec_p)) {
@@ -100,15 +117,18 @@ static const char *run_alt(srv_worker *w, srv_job *j, srv_slot *slot, int n_prom
             w->spec_mem_mode[kind] = spec_name(&j->req.spec_p);
         }
         j->req.spec_p.memory = w->spec_mem[kind];
-        if (!(g = srv_gen_spec_new(c, w->model->hp.n_vocab, &j->req.spec_p, w->logits0, j->error, sizeof j->error)))
+        if (!(g = srv_gen_spec_new(c, w->model->hp.n_vocab, &j->req.spec_p, logits, j->error, sizeof j->error)))
             reason = "error";
         else j->st.spec = spec_name(&j->req.spec_p);
-    } else if (!(g = srv_gen_greedy_new(c, w->model->hp.n_vocab, w->logits0, first))) {
+    } else if (!(g = srv_gen_greedy_new(c, w->model->hp.n_vocab, logits, first))) {
         snprintf(j->error, sizeof j->error, "out of memory");
         reason = "error";
     }
     int room = eng_ctx_capacity(c) - n_prompt - 1, max = j->req.max_tokens < room ? j->req.max_tokens : room, n = 0;
-    double t0 = fl_now();
+    for (int i = 0; i < n_healed && !reason; i++) {
+        n++;
+        reason = srv_emit_token(&e, healed[i]);
+    }
     while (!reason) {
         if (n >= max) { reason = "max_tokens"; break; }
         if (srv_job_get_stop(j)) { reason = stop_reason(j); break; }
@@ -149,7 +169,8 @@ void srv_job_run(srv_worker *w, srv_job *j) {
         int gen = j->req.max_tokens < n_ctx / 2 ? j->req.max_tokens : n_ctx / 2;
         int budget = n_ctx - gen - 1;
         int rc = j->kind == SRV_JOB_COMPLETE
-                     ? srv_prompt_fim(w->model, w->rules, &j->req, budget, &slot->prefix_cut, &prompt, j->error, sizeof j->error)
+                     ? srv_prompt_fim(w->model, w->rules, &j->req, budget, &slot->prefix_cut,
+                                      w->cfg->heal ? j->heal : NULL, &j->heal_len, &prompt, j->error, sizeof j->error)
                      : srv_prompt_chat(w->model, w->rules, &j->req, budget, &prompt, j->error, sizeof j->error);
         if (!rc) rc = srv_slot_prefill(w, slot, prompt.v, (int)prompt.n, w->logits0, &j->stop, &j->st, j->error,
                                        sizeof j->error);

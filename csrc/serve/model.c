@@ -2,6 +2,7 @@
  * prompt formats (FIM and chat), draft model; and finding the default model. */
 #include <glob.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -92,6 +93,10 @@ int srv_model_load(srv_model *m, const srv_config *cfg, char *err, size_t errlen
     m->im_start = tok_special_ids(m->vocab)->im_start;
     m->im_end = tok_special_ids(m->vocab)->im_end;
     srv_chat_detect(m);
+    if (srv_heal_index(m)) {
+        fl_seterr(err, errlen, "%s: out of memory (token healing index)", path);
+        goto fail;
+    }
     int train = m->hp.n_ctx_train > 0 ? m->hp.n_ctx_train : 4096;
     m->n_ctx = cfg->n_ctx > 0 ? cfg->n_ctx : train < 4096 ? train : 4096;
     if (cfg->draft_path[0]) {
@@ -117,6 +122,7 @@ void srv_model_free(srv_model *m) {
     tok_free(m->vocab);
     eng_model_free(m->model);
     eng_model_free(m->draft);
+    free(m->by_text);
     memset(m, 0, sizeof *m);
     m->im_start = m->im_end = -1;
 }

@@ -234,7 +234,7 @@ static int prefix_tokens(const srv_model *m, const scan_rules *rules, const srv_
 }
 
 int srv_prompt_fim(const srv_model *m, const scan_rules *rules, const srv_request *r, int budget, int *prefix_cut,
-                   tok_ids *out, char *err, size_t errlen) {
+                   char *heal, size_t *heal_len, tok_ids *out, char *err, size_t errlen) {
     const srv_fim *f = &m->fim;
     if (!f->family) return fl_seterr(err, errlen, "model %s has no fill-in-the-middle tokens", m->name);
     if (tok_add_bos(m->vocab) && tok_special_ids(m->vocab)->bos >= 0) tok_ids_push(out, tok_special_ids(m->vocab)->bos);
@@ -263,6 +263,7 @@ int srv_prompt_fim(const srv_model *m, const scan_rules *rules, const srv_reques
         tok_ids_free(&pre);
         goto oom;
     }
+    if (heal) pre.n -= (size_t)srv_heal_back(m, pre.v, pre.n, heal, heal_len);
     const tok_ids *first = f->spm ? &suf : &pre, *second = f->spm ? &pre : &suf;
     tok_ids_push(out, f->spm ? f->suf : f->pre);
     for (size_t i = 0; i < first->n; i++) tok_ids_push(out, first->v[i]);

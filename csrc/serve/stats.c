@@ -24,11 +24,12 @@ void srv_stats_add(srv_stats *s, int64_t id, const srv_req_stats *st) {
 }
 
 rpc_val *srv_req_stats_val(const srv_req_stats *st, rpc_arena *a) {
-    rpc_val *m = rpc_map(a, 11);
+    rpc_val *m = rpc_map(a, 12);
     rpc_map_put(a, m, "prompt_tokens", rpc_int(a, st->prompt_tokens));
     rpc_map_put(a, m, "cached_tokens", rpc_int(a, st->cached_tokens));
     rpc_map_put(a, m, "evaluated_tokens", rpc_int(a, st->evaluated_tokens));
     rpc_map_put(a, m, "generated_tokens", rpc_int(a, st->generated_tokens));
+    rpc_map_put(a, m, "healed_bytes", rpc_int(a, st->healed_bytes));
     rpc_map_put(a, m, "queue_ms", rpc_float(a, st->queue_ms));
     rpc_map_put(a, m, "prompt_ms", rpc_float(a, st->prompt_ms));
     rpc_map_put(a, m, "gen_ms", rpc_float(a, st->gen_ms));

@@ -58,13 +58,15 @@ int srv_worker_start(srv_worker *w, const srv_config *cfg, const srv_model *m, c
     w->n_slots = cfg->n_slots > 0 ? cfg->n_slots : 1;
     w->slots = calloc((size_t)w->n_slots, sizeof *w->slots);
     w->logits0 = fl_malloc_array((size_t)m->hp.n_vocab, sizeof(float));
+    w->logits_heal = fl_malloc_array((size_t)m->hp.n_vocab, sizeof(float));
     for (int i = 0; i < 2; i++) w->spec_mem[i] = spec_memory_new();
-    if (!w->slots || !w->logits0 || !w->spec_mem[0] || !w->spec_mem[1] ||
+    if (!w->slots || !w->logits0 || !w->logits_heal || !w->spec_mem[0] || !w->spec_mem[1] ||
         pthread_create(&w->thread, NULL, worker_main, w)) {
         free(w->slots);
         free(w->logits0);
+        free(w->logits_heal);
         w->slots = NULL;
-        w->logits0 = NULL;
+        w->logits0 = w->logits_heal = NULL;
         free_spec_memory(w);
         return fl_seterr(err, errlen, "cannot start the worker thread");
     }
@@ -111,8 +113,9 @@ srv_job *srv_worker_stop(srv_worker *w) {
     for (int i = 0; i < w->n_slots; i++) eng_ctx_free(w->slots[i].ctx);
     free(w->slots);
     free(w->logits0);
+    free(w->logits_heal);
     w->slots = NULL;
-    w->logits0 = NULL;
+    w->logits0 = w->logits_heal = NULL;
     w->n_slots = 0;
     free_spec_memory(w);
     return left;

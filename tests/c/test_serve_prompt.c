@@ -67,7 +67,7 @@ static void test_layouts(void) {
     srv_request r = req("def f(x):\n    return ", "\n\nprint(f(2))\n");
     tok_ids got = {0}, want = {0};
     int cut = 0;
-    CHECK(srv_prompt_fim(&m, NULL, &r, 400, &cut, &got, err, sizeof err) == 0, "psm: builds");
+    CHECK(srv_prompt_fim(&m, NULL, &r, 400, &cut, NULL, NULL, &got, err, sizeof err) == 0, "psm: builds");
     tok_ids_push(&want, sp->fim_pre);
     enc(&m, r.prefix, &want);
     tok_ids_push(&want, sp->fim_suf);
@@ -76,7 +76,7 @@ static void test_layouts(void) {
     CHECK(same(&got, &want), "psm: <|fim_prefix|>P<|fim_suffix|>S<|fim_middle|>, pieces tokenized as text");
     m.fim.spm = 1;
     got.n = want.n = 0;
-    srv_prompt_fim(&m, NULL, &r, 400, &cut, &got, err, sizeof err);
+    srv_prompt_fim(&m, NULL, &r, 400, &cut, NULL, NULL, &got, err, sizeof err);
     tok_ids_push(&want, sp->fim_suf);
     enc(&m, r.suffix, &want);
     tok_ids_push(&want, sp->fim_pre);
@@ -86,7 +86,7 @@ static void test_layouts(void) {
     /* control-token text inside code stays text */
     srv_request inj = req("x = '<|fim_middle|>'", "");
     got.n = 0;
-    srv_prompt_fim(&m, NULL, &inj, 400, &cut, &got, err, sizeof err);
+    srv_prompt_fim(&m, NULL, &inj, 400, &cut, NULL, NULL, &got, err, sizeof err);
     int mids = 0;
     for (size_t i = 0; i < got.n; i++) mids += got.v[i] == sp->fim_mid;
     CHECK(mids == 1, "code containing '<|fim_middle|>' does not become a control token");
@@ -96,7 +96,7 @@ static void test_layouts(void) {
     r.n_extra = 1;
     m.fim.repo_style = SRV_REPO_FILE_SEP;
     got.n = want.n = 0;
-    srv_prompt_fim(&m, NULL, &r, 400, &cut, &got, err, sizeof err);
+    srv_prompt_fim(&m, NULL, &r, 400, &cut, NULL, NULL, &got, err, sizeof err);
     tok_ids_push(&want, sp->fim_sep);
     enc(&m, "b.py\ndef g():\n    pass\n", &want);
     tok_ids_push(&want, sp->fim_suf);
@@ -110,7 +110,7 @@ static void test_layouts(void) {
     m.fim.spm = 0;
     r.repo = "proj";
     got.n = want.n = 0;
-    srv_prompt_fim(&m, NULL, &r, 400, &cut, &got, err, sizeof err);
+    srv_prompt_fim(&m, NULL, &r, 400, &cut, NULL, NULL, &got, err, sizeof err);
     tok_ids_push(&want, sp->fim_rep);
     enc(&m, "proj\n", &want);
     tok_ids_push(&want, sp->fim_sep);
@@ -154,7 +154,7 @@ static void test_budget(void) {
     srv_request r = req(prefix, suffix);
     tok_ids a = {0};
     int cut = 0, budget = 300;
-    int rc = srv_prompt_fim(&m, NULL, &r, budget, &cut, &a, err, sizeof err);
+    int rc = srv_prompt_fim(&m, NULL, &r, budget, &cut, NULL, NULL, &a, err, sizeof err);
     CHECK(rc == 0 && (int)a.n <= budget && (int)a.n > budget / 2, "budget: a long file fits %d tokens (%zu)", budget, a.n);
     size_t ip = index_of(&a, sp->fim_pre), is = index_of(&a, sp->fim_suf);
     char *kept_pre = text_of(&m, a.v + ip + 1, a.n - ip - 2), *kept_suf = text_of(&m, a.v + is + 1, ip - is - 1);
@@ -173,7 +173,7 @@ static void test_budget(void) {
         prefix[pn] = 0;
         r = req(prefix, suffix);
         b.n = 0;
-        srv_prompt_fim(&m, NULL, &r, budget, &cut, &b, err, sizeof err);
+        srv_prompt_fim(&m, NULL, &r, budget, &cut, NULL, NULL, &b, err, sizeof err);
         size_t common = 0;
         while (common < a.n && common < b.n && a.v[common] == b.v[common]) common++;
         sticky &= cut == cut0 && common + 4 >= a.n && (int)b.n <= budget;
@@ -186,7 +186,7 @@ static void test_budget(void) {
     for (int i = 0; i < 40; i++) pn += (size_t)sprintf(prefix + pn, "\nmore_%d = 1", i);
     r = req(prefix, suffix);
     b.n = 0;
-    rc = srv_prompt_fim(&m, NULL, &r, budget, &cut, &b, err, sizeof err);
+    rc = srv_prompt_fim(&m, NULL, &r, budget, &cut, NULL, NULL, &b, err, sizeof err);
     CHECK(rc == 0 && cut > cut0 && (int)b.n <= budget, "sticky cut: recomputed when the rest no longer fits (%d -> %d lines)",
           cut0, cut);
     /* a single line longer than the budget is cut inside the line */
@@ -196,7 +196,7 @@ static void test_budget(void) {
     r = req(one, "");
     b.n = 0;
     cut = 0;
-    rc = srv_prompt_fim(&m, NULL, &r, budget, &cut, &b, err, sizeof err);
+    rc = srv_prompt_fim(&m, NULL, &r, budget, &cut, NULL, NULL, &b, err, sizeof err);
     CHECK(rc == 0 && (int)b.n <= budget && b.n > 10, "budget: one huge line is cut to fit (%zu tokens)", b.n);
     free(one);
     tok_ids_free(&a);
