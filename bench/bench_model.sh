@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench_model.sh — held-out quality of the shipped models (models/README.md):
 # perplexity on the corpus test split, FIM next-line exact match (PSM and
-# SPM), exact match of synthetic refactors, the draft model's greedy agreement
+# SPM; and through `flint serve`, with and without token healing, with
+# mid-word cases too), exact match of synthetic refactors, the draft model's greedy agreement
 # with the MoE and flint's own draft acceptance. Runs tools/train/metrics.py
 # (definitions there) with the sample sizes of the committed figures; greedy
 # generation goes through this build's `flint generate`. Writes
@@ -48,4 +49,9 @@ da = r["draft_acceptance"]
 print(f"  draft agreement with the MoE     {100 * da['token_agreement']:.1f}%  (aim 60%)")
 if "flint_spec" in r:
     print(f"  flint --spec draft acceptance    {100 * r['flint_spec']['acceptance']:.1f}%")
+if "serve_em" in r:
+    s = r["serve_em"]
+    print(f"  flint serve exact match: next line {100 * s['next_line_healed']:.0f}% "
+          f"({100 * s['next_line_no_heal']:.0f}% without token healing), mid-word "
+          f"{100 * s['mid_word_healed']:.0f}% ({100 * s['mid_word_no_heal']:.0f}%)")
 EOF

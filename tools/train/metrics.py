@@ -25,6 +25,15 @@ draft_accept greedy agreement of the draft with the MoE (PyTorch): along the
              draft's arg-max equals the MoE's.  Also the mean number of
              accepted tokens per 4-token draft.
 
+serve_em     the editor's path: the same next-line cases, and --fim-n
+             "mid-word" cases (a line cut inside an identifier, >= 1 of its
+             characters typed and >= 1 left; middle = the rest of the line,
+             suffix = "\\n" + the lines after it), sent as `complete`
+             requests to `flint serve` (JSON channel; its own prompt layout,
+             token healing and stop rules), with token healing on and off
+             (--no-heal).  A hit when the suggestion's first line,
+             right-stripped, equals the middle right-stripped.
+
 flint_spec   with flint: `flint generate --spec draft` on the same 50 prompts
              (32 tokens each); drafted and accepted token counts summed over
              the prompts (flint adapts the draft length).
@@ -155,6 +164,56 @@ def next_line_em(gen, tok, cases, order):
     return hits / len(cases), prompts
 
 
+def mid_word_cases(tok, recs, n):
+    """Return [(prefix, middle, suffix)] per the serve_em mid-word definition."""
+    rng = random.Random(SEED + 3)
+    cases = []
+    while len(cases) < n:
+        text = recs[rng.randrange(len(recs))]["text"]
+        lines = text.split("\n")
+        i = rng.randrange(1, len(lines)) if len(lines) > 1 else 0
+        words = list(re.finditer(r"[A-Za-z_][A-Za-z0-9_]{2,}", lines[i]))
+        if not i or not words:
+            continue
+        w = rng.choice(words)
+        cut = rng.randrange(w.start() + 1, w.end())
+        prefix = trim_lines("\n".join(lines[:i]) + "\n" + lines[i][:cut], 6000, True)
+        suffix = trim_lines("\n" + "\n".join(lines[i + 1:]), 1500, False)
+        cases.append((prefix, lines[i][cut:], suffix))
+    return cases
+
+
+def serve_em(flint, model_path, cases, heal, threads=2):
+    """Return the exact-match rate of `flint serve` completions (serve_em)."""
+    cmd = [flint, "serve", "--framing", "json", "--model", model_path, "--threads", str(threads)]
+    proc = subprocess.Popen(cmd + ([] if heal else ["--no-heal"]), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    hits = 0
+    for n, (prefix, middle, suffix) in enumerate(cases, 1):
+        req = {"buf": 1, "path": "x", "prefix": prefix, "suffix": suffix, "max_tokens": 64}
+        proc.stdin.write(json.dumps([n, {"method": "complete", "params": req}]) + "\n")
+        proc.stdin.flush()
+        job, text = None, ""
+        for line in proc.stdout:
+            msg = json.loads(line)
+            body = msg[1]
+            if msg[0] == n:
+                if "error" in body:
+                    raise RuntimeError(f"flint serve: {body['error']}")
+                job = body["result"]["id"]
+            elif body.get("method") == "chunk" and body["params"]["id"] == job:
+                chunk = body["params"]
+                if chunk["alt"] == 0:
+                    text += chunk.get("text", "")
+                    if chunk.get("done"):
+                        break
+        hits += text.split("\n")[0].rstrip() == middle.rstrip()
+    proc.stdin.write(json.dumps([len(cases) + 1, {"method": "shutdown"}]) + "\n")
+    proc.stdin.close()
+    proc.wait(timeout=30)
+    return hits / len(cases)
+
+
 def instruction_kind(instruction):
     """Return the metric bucket of an instruction: "rename", "use double",
     "add parameter", "extract constant", ... (its first two words)."""
@@ -283,6 +342,12 @@ def main():
     res["draft_acceptance"] = draft_acceptance(moe, draft, prompts[:50])
     if engine == "flint":
         res["flint_spec"] = flint_spec(args.flint, moe_path, draft_path, prompts[:50])
+        mid = mid_word_cases(tok, recs, args.fim_n)
+        res["serve_em"] = {"n": len(cases), "mid_word_n": len(mid)}
+        for heal in (True, False):
+            key = "healed" if heal else "no_heal"
+            res["serve_em"]["next_line_" + key] = serve_em(args.flint, moe_path, cases, heal)
+            res["serve_em"]["mid_word_" + key] = serve_em(args.flint, moe_path, mid, heal)
     res["seconds"] = round(time.time() - t0)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
