@@ -208,4 +208,23 @@ test('show_with_pum keeps the ghost text with the menu open', function(c)
   truthy(c:ghost(), 'still shown')
 end, { setup = { show_with_pum = true } })
 
+test('mid-word: the suggestion completes the fragment into a word the file uses (token healing)', function(c)
+  c:wait_server()
+  -- the demo file up to its writerow loop, then "writer.wr": without healing the model
+  -- sees the rare token ".wr" and starts a new word ("writer.wrn = 0", "wrn(")
+  local demo = vim.fn.readfile(H.root .. '/tools/demo/demo.py')
+  local p = {}
+  for n = 1, 90 do
+    p[n] = demo[n]
+  end
+  truthy(p[90]:match('for item in self:'), 'demo.py line 90 is the loop')
+  p[91] = '                writer.wr'
+  local text = truthy(c:suggest_at({ p }, nil, nil, H.printable), 'a suggestion after writer.wr')
+  local word = 'wr' .. text:match('^[%w_]*')
+  local used = table.concat(p, '\n', 1, 90):find('%f[%w_]' .. word .. '%f[^%w_]') ~= nil
+  truthy(used, ('the word completed at the cursor, %q, occurs above it (suggestion %q)'):format(word, text))
+  c:input('<Tab>')
+  eq(p[91] .. vim.split(text, '\n', true)[1], c:lines()[91], 'accepting appends the suggestion to the fragment')
+end)
+
 H.finish()
