@@ -66,6 +66,43 @@ static void pick_firsts(const srv_worker *w, int n_alt, int32_t *first) {
     for (int a = 1; a < n_alt; a++) first[a] = a - 1 < n ? top[a - 1] : -1;
 }
 
+/* The generator after the prompt (and the re-typed tokens), whose
+ * next-token logits are `logits`: speculative when the request asks for it
+ * and no first token is forced (alternatives > 0 without healing start from
+ * one: plain greedy). NULL with j->error set. */
+static srv_gen *new_generator(srv_worker *w, srv_job *j, eng_ctx *c, int complete, const float *logits, int32_t first) {
+    srv_gen *g;
+    if (j->req.spec_p.sources && first < 0) {
+        int kind = complete ? 0 : 1; /* what earlier requests of this kind measured, if in the same mode */
+        if (w->spec_mem_mode[kind] != spec_name(&j->req.spec_p)) {
+            spec_memory_reset(w->spec_mem[kind]);
+            w->spec_mem_mode[kind] = spec_name(&j->req.spec_p);
+        }
+        j->req.spec_p.memory = w->spec_mem[kind];
+        if ((g = srv_gen_spec_new(c, w->model->hp.n_vocab, &j->req.spec_p, logits, j->error, sizeof j->error)))
+            j->st.spec = spec_name(&j->req.spec_p);
+    } else if (!(g = srv_gen_greedy_new(c, w->model->hp.n_vocab, logits, first))) {
+        snprintf(j->error, sizeof j->error, "out of memory");
+    }
+    return g;
+}
+
+/* Token healing: re-types the prefix's end that srv_prompt_fim took out of
+ * the prompt (alternative alt from its alt-th best first token); the tokens
+ * go to healed (*n), their bytes are not emitted again. Returns NULL, or why
+ * the alternative stopped. */
+static const char *retype(srv_worker *w, srv_job *j, eng_ctx *c, int alt, srv_emit *e, int32_t *healed, int *n) {
+    int k = srv_heal_decode(w->model, c, j->heal, j->heal_len, alt, w->logits0, w->logits_heal, healed,
+                            SRV_HEAL_MAX_BYTES, &j->stop, j->error, sizeof j->error);
+    if (k == -2) return stop_reason(j);
+    if (k < 0) return "error";
+    if (k == 0) return "eos"; /* no candidate for this alternative */
+    *n = k;
+    j->st.healed_bytes = (int)j->heal_len;
+    srv_emit_skip(e, j->heal_len);
+    return NULL;
+}
+
 /* Generates alternative alt after the n_prompt cached prompt tokens.
  * Returns why it stopped; "error" with j->error set. */
 static const char *run_alt(srv_worker *w, srv_job *j, srv_slot *slot, int n_prompt, int alt, int32_t first) {
@@ -92,38 +129,14 @@ static const char *run_alt(srv_worker *w, srv_job *j, srv_slot *slot, int n_prom
         post_final(w, j, alt, reason);
         return reason;
     }
-    /* token healing: re-type the prefix's end first (alternative k from its k-th best first token) */
-    const float *logits = w->logits0;
     int32_t healed[SRV_HEAL_MAX_BYTES];
-    int n_healed = 0;
+    int n_healed = 0, healing = complete && j->heal_len;
     double t0 = fl_now();
-    if (complete && j->heal_len) {
-        n_healed = srv_heal_decode(w->model, c, j->heal, j->heal_len, alt, w->logits0, w->logits_heal, healed,
-                                   SRV_HEAL_MAX_BYTES, &j->stop, j->error, sizeof j->error);
-        if (n_healed == -2) reason = stop_reason(j);
-        else if (n_healed < 0) reason = "error";
-        else if (n_healed == 0) reason = "eos"; /* no candidate for this alternative */
-        logits = w->logits_heal;
-        first = -1;
-        j->st.healed_bytes = (int)j->heal_len;
-        srv_emit_skip(&e, j->heal_len);
-    }
-    if (reason) {
-    } else if (alt > 0 && first < 0 && !n_healed) reason = "eos"; /* no candidate for this alternative */
-    else if (j->req.spec_p.sources && first < 0) { /* alternatives > 0 start from a forced token: plain */
-        int kind = complete ? 0 : 1; /* what earlier requests of this kind measured, if in the same mode */
-        if (w->spec_mem_mode[kind] != spec_name(&j->req.spec_p)) {
-            spec_memory_reset(w->spec_mem[kind]);
-            w->spec_mem_mode[kind] = spec_name(&j->req.spec_p);
-        }
-        j->req.spec_p.memory = w->spec_mem[kind];
-        if (!(g = srv_gen_spec_new(c, w->model->hp.n_vocab, &j->req.spec_p, logits, j->error, sizeof j->error)))
-            reason = "error";
-        else j->st.spec = spec_name(&j->req.spec_p);
-    } else if (!(g = srv_gen_greedy_new(c, w->model->hp.n_vocab, logits, first))) {
-        snprintf(j->error, sizeof j->error, "out of memory");
-        reason = "error";
-    }
+    if (healing) reason = retype(w, j, c, alt, &e, healed, &n_healed);
+    const float *logits = healing ? w->logits_heal : w->logits0;
+    if (healing) first = -1; /* alternatives differ in their first re-typing token instead */
+    if (!reason && alt > 0 && first < 0 && !healing) reason = "eos"; /* no candidate for this alternative */
+    if (!reason && !(g = new_generator(w, j, c, complete, logits, first))) reason = "error";
     int room = eng_ctx_capacity(c) - n_prompt - 1, max = j->req.max_tokens < room ? j->req.max_tokens : room, n = 0;
     for (int i = 0; i < n_healed && !reason; i++) {
         n++;
