@@ -69,8 +69,12 @@
 # shards (train-00063) at step 7936 and shipped its step-7900 checkpoint; train.py --model draft
 # --out tools/train/work/draft4 --resume --sched-from 3150 --steps 4950 --lr 4e-4 --warmup 20
 # --eval-every 450. ship.py --moe tools/train/work/moe9/ckpt.pt --draft
-# tools/train/work/draft4/ckpt.pt --type Q8_0. More training needs new shards first:
-# data.py --shards 64:N (see make_model.sh's data step).
+# tools/train/work/draft4/ckpt.pt --type Q8_0.
+# MoE v10: a copy of moe9's step-7900 checkpoint (tools/train/work/moe10) continued with
+# train.py --model moe --out tools/train/work/moe10 --resume --sched-from 7900 --steps 9400
+# --lr 3e-4 --warmup 30 --eval-every 450 (--threads 1, then 2; shards 63-75, made with
+# data.py --split train --shards 64:128): ship.py --moe tools/train/work/moe10/ckpt.pt
+# --draft tools/train/work/draft4/ckpt.pt --type Q8_0. Shards 76-127 are still unread.
 set -eu
 
 PY=${PY:-/usr/bin/python3}
