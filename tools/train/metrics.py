@@ -126,6 +126,22 @@ def flint_generator(flint, model_path, threads=2):
     return run
 
 
+def line_cut(lines, i, cut):
+    """Return (prefix, middle, suffix) of lines[i] cut at column cut: the
+    lines before it and its head, its rest, "\\n" + the lines after it
+    (prefix and suffix trimmed to 6000 / 1500 characters at line bounds)."""
+    prefix = trim_lines("\n".join(lines[:i]) + "\n" + lines[i][:cut], 6000, True)
+    suffix = trim_lines("\n" + "\n".join(lines[i + 1:]), 1500, False)
+    return prefix, lines[i][cut:], suffix
+
+
+def random_line(recs, rng):
+    """Return (lines, i): a random test file's lines and a random line index >= 1
+    (i = 0 when the file has one line)."""
+    lines = recs[rng.randrange(len(recs))]["text"].split("\n")
+    return lines, rng.randrange(1, len(lines)) if len(lines) > 1 else 0
+
+
 def next_line_cases(tok, recs, n):
     """Return [(prefix, middle, suffix)] per the next_line definition."""
     rng = random.Random(SEED + 1)
@@ -137,17 +153,12 @@ def next_line_cases(tok, recs, n):
         if not cand:
             continue
         i = rng.choice(cand)
-        line = lines[i]
-        ind = line[:len(line) - len(line.lstrip())]
-        prefix = "\n".join(lines[:i]) + "\n" + ind
-        suffix = "\n" + "\n".join(lines[i + 1:])
-        prefix = trim_lines(prefix, 6000, True)
-        suffix = trim_lines(suffix, 1500, False)
+        prefix, middle, suffix = line_cut(lines, i, len(lines[i]) - len(lines[i].lstrip()))
         while len(tok.encode(prefix)) > 1024:
             prefix = trim_lines(prefix, len(prefix) * 3 // 4, True)
         while len(tok.encode(suffix)) > 256:
             suffix = trim_lines(suffix, len(suffix) * 3 // 4, False)
-        cases.append((prefix, line[len(ind):], suffix))
+        cases.append((prefix, middle, suffix))
     return cases
 
 
@@ -169,17 +180,12 @@ def mid_word_cases(tok, recs, n):
     rng = random.Random(SEED + 3)
     cases = []
     while len(cases) < n:
-        text = recs[rng.randrange(len(recs))]["text"]
-        lines = text.split("\n")
-        i = rng.randrange(1, len(lines)) if len(lines) > 1 else 0
+        lines, i = random_line(recs, rng)
         words = list(re.finditer(r"[A-Za-z_][A-Za-z0-9_]{2,}", lines[i]))
         if not i or not words:
             continue
         w = rng.choice(words)
-        cut = rng.randrange(w.start() + 1, w.end())
-        prefix = trim_lines("\n".join(lines[:i]) + "\n" + lines[i][:cut], 6000, True)
-        suffix = trim_lines("\n" + "\n".join(lines[i + 1:]), 1500, False)
-        cases.append((prefix, lines[i][cut:], suffix))
+        cases.append(line_cut(lines, i, rng.randrange(w.start() + 1, w.end())))
     return cases
 
 
