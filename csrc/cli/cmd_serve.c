@@ -1,7 +1,7 @@
 /* cmd_serve.c — `flint serve [--model M] [--draft D] [--config F]
  * [--framing msgpack|json|auto] [--threads N] [--slots N] [--ctx N]
  * [--fim-order psm|spm|auto] [--prompt-chunk N] [--refactor-spec MODE] [--complete-spec MODE]
- * [--max-message BYTES] [--allowlist F] [--no-cache] [--no-heal]`: the editor's co-process on stdin/stdout (doc/protocol.md).
+ * [--max-message BYTES] [--allowlist F] [--no-cache] [--no-heal] [--no-loop-stop]`: the editor's co-process on stdin/stdout (doc/protocol.md).
  * Settings come from the defaults, then the config file
  * (${XDG_CONFIG_HOME:-~/.config}/flint/serve.conf, or --config F), then the
  * flags. Without --model the default model is looked up next to the binary. */
@@ -19,7 +19,8 @@
 static int usage(void) {
     fprintf(stderr, "usage: flint serve [--model M] [--draft D] [--config F] [--framing msgpack|json|auto] "
                     "[--threads N] [--slots N] [--ctx N] [--fim-order psm|spm|auto] [--prompt-chunk N] "
-                    "[--refactor-spec MODE] [--complete-spec MODE] [--max-message BYTES] [--allowlist F] [--no-cache] [--no-heal]\n");
+                    "[--refactor-spec MODE] [--complete-spec MODE] [--max-message BYTES] [--allowlist F] [--no-cache]\n"
+                    "       [--no-heal] [--no-loop-stop]\n");
     return 2;
 }
 
@@ -54,6 +55,7 @@ int cmd_serve(int argc, char **argv) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(); return 0; }
         if (!strcmp(a, "--no-cache")) { c.cache = 0; continue; }
         if (!strcmp(a, "--no-heal")) { c.heal = 0; continue; }
+        if (!strcmp(a, "--no-loop-stop")) { c.loop_stop = 0; continue; }
         static const char *const with_value[] = {"--config", "--model", "-m", "--draft", "--framing", "--fim-order",
                                                  "--threads", "-t", "--slots", "--ctx", "--prompt-chunk", "--max-message",
                                                  "--refactor-spec", "--complete-spec", "--allowlist"};

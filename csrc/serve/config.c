@@ -16,6 +16,7 @@ void srv_config_defaults(srv_config *c) {
     c->prompt_chunk = 64;
     c->cache = 1;
     c->heal = 1;
+    c->loop_stop = 1;
     snprintf(c->refactor_spec, sizeof c->refactor_spec, "ngram");
     snprintf(c->complete_spec, sizeof c->complete_spec, "ngram");
     c->max_message = 8u << 20;
@@ -67,9 +68,9 @@ static int apply(srv_config *c, const char *key, const char *val, char *err, siz
     } else if (!strcmp(key, "prompt_chunk")) {
         if (to_long(val, 1, 4096, &x)) return fl_seterr(err, errlen, "prompt_chunk must be in [1, 4096]");
         c->prompt_chunk = (int)x;
-    } else if (!strcmp(key, "cache") || !strcmp(key, "heal")) {
+    } else if (!strcmp(key, "cache") || !strcmp(key, "heal") || !strcmp(key, "loop_stop")) {
         if (to_long(val, 0, 1, &x)) return fl_seterr(err, errlen, "%s must be 0 or 1", key);
-        *(key[0] == 'c' ? &c->cache : &c->heal) = (int)x;
+        *(key[0] == 'c' ? &c->cache : key[0] == 'h' ? &c->heal : &c->loop_stop) = (int)x;
     } else if (!strcmp(key, "refactor_spec") || !strcmp(key, "complete_spec")) {
         char *dst = key[0] == 'r' ? c->refactor_spec : c->complete_spec;
         spec_params p;

@@ -378,6 +378,7 @@ typedef struct {
     char *prev;                     /* the last non-blank line so far (the cursor line whole), right-trimmed */
     size_t prev_len;
     const char *stopped;            /* reason once stopped */
+    int loops;                      /* the "repeat" rule is on (srv_stop_init: on) */
 } srv_stop;
 
 /* Sets up the rules for a completion of r (mode AUTO resolved from the
@@ -385,7 +386,7 @@ typedef struct {
 int srv_stop_init(srv_stop *s, const srv_request *r);
 void srv_stop_free(srv_stop *s);
 /* Adds generated text; appends what is now final to out. Returns NULL to go
- * on, or the stop reason ("stop", "indent") once the completion ended. */
+ * on, or the stop reason ("stop", "indent", "repeat") once the completion ended. */
 const char *srv_stop_feed(srv_stop *s, const char *p, size_t n, tok_text *out);
 /* Generation ended for another reason: appends the rest that belongs to
  * the completion. */
@@ -431,7 +432,7 @@ typedef struct {
 int srv_emit_init(srv_emit *e, srv_worker *w, srv_job *j, int alt, srv_stop *stop, srv_fence *fence, char *err,
                   size_t errlen);
 /* Handles one generated token. Returns NULL to continue, or the reason the
- * alternative stopped ("eos", "stop", "indent", "blocked"). */
+ * alternative stopped ("eos", "stop", "indent", "repeat", "blocked"). */
 const char *srv_emit_token(srv_emit *e, int32_t tok);
 /* The next n bytes of generated text are dropped before the filters (text
  * the editor already has: what token healing re-types). */
@@ -445,11 +446,12 @@ void srv_emit_free(srv_emit *e);
 
 #define SRV_STATS_RING 256
 
+#define SRV_N_REASONS 9 /* final reasons counted in the stats (stats.c) */
 typedef struct {
     double t_start;
     uint64_t requests, notifications, errors;
     uint64_t completes, refactors, cancels, superseded, finished;
-    uint64_t by_reason[8];
+    uint64_t by_reason[SRV_N_REASONS];
     uint64_t chunks_sent, chunks_merged, chunks_dropped, logs_sent, logs_dropped;
     uint64_t bytes_out, writes, input_pauses;
     uint64_t nvim_errors;

@@ -116,6 +116,7 @@ static const char *run_alt(srv_worker *w, srv_job *j, srv_slot *slot, int n_prom
     const char *reason = NULL;
     if (complete) {
         if (srv_stop_init(&stop, &j->req)) reason = "error";
+        stop.loops = w->cfg->loop_stop;
     } else srv_fence_init(&fence, j->req.code_len && j->req.code[j->req.code_len - 1] == '\n');
     if (!reason && srv_emit_init(&e, w, j, alt, complete ? &stop : NULL, complete ? NULL : &fence, j->error,
                                  sizeof j->error)) {

@@ -40,6 +40,7 @@ typedef struct {
     int prompt_chunk;       /* prompt tokens per engine call (cancel granularity) */
     int cache;              /* 1: reuse the longest common prefix across requests */
     int heal;               /* 1: token healing of completions (re-type the prefix's last word) */
+    int loop_stop;          /* 1: a completion looping inside a line ends (stop rule "repeat") */
     char refactor_spec[32]; /* speculation for refactors: "none", "ngram", "auto", ... (spec_parse_mode) */
     char complete_spec[32]; /* speculation for completions (the first alternative), same values */
     size_t max_message;     /* input message cap in bytes */
@@ -52,7 +53,7 @@ void srv_config_defaults(srv_config *c);
 
 /* Reads a config file: one "key = value" per line, '#' comments. Keys:
  * model, draft, framing, threads, slots, ctx, fim_order, prompt_chunk,
- * cache, heal, refactor_spec, complete_spec, max_message, out_soft, out_hard, allowlist, and scan.PATTERN (a scanner setting, e.g.
+ * cache, heal, loop_stop, refactor_spec, complete_spec, max_message, out_soft, out_hard, allowlist, and scan.PATTERN (a scanner setting, e.g.
  * `scan.generic-api-key = warn`). A missing file at an optional path is not
  * an error (returns 1). Returns 0, 1, or -1 with err naming the line. */
 int srv_config_load(srv_config *c, const char *path, int optional, char *err, size_t errlen);

@@ -54,6 +54,7 @@ static int set_prev(srv_stop *s, const char *a, size_t na, const char *b, size_t
 int srv_stop_init(srv_stop *s, const srv_request *r) {
     memset(s, 0, sizeof *s);
     s->tabstop = r->tabstop > 0 ? r->tabstop : 8;
+    s->loops = 1;
     const char *pre = r->prefix, *suf = r->suffix;
     size_t cl = r->prefix_len;
     while (cl > 0 && pre[cl - 1] != '\n') cl--;
@@ -119,6 +120,48 @@ static size_t cut_rest(const srv_stop *s, size_t a, size_t b) {
         return e;
     }
     return b;
+}
+
+/* A model looping inside a line ("f(out, out, out, out, ..."): the line's
+ * tail is periodic with a period of LOOP_MIN..LOOP_MAX bytes that holds a
+ * letter. From the second period on it is held back; at LOOP_PERIODS
+ * periods the suggestion ends after the first one. */
+#define LOOP_MIN 3
+#define LOOP_MAX 32
+#define LOOP_PERIODS 4
+
+static int is_letter(char c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
+static int is_word(char c) { return is_letter(c) || (c >= '0' && c <= '9') || c == '_'; }
+
+static int has_letter(const char *t, size_t a, size_t b) {
+    for (size_t i = a; i < b; i++)
+        if (is_letter(t[i])) return 1;
+    return 0;
+}
+
+/* For the line [a, b): bytes at its end that repeat the bytes one period
+ * before them (the longest such run over the periods; 0 if none). When some
+ * period reached LOOP_PERIODS periods, *looped is where the suggestion ends:
+ * after the first period, or after what was already released (a repeat can
+ * be sent before it is known to be one), at the first place there that is
+ * not inside a word (any rotation of the period is a period); else 0. */
+static size_t loop_hold(const srv_stop *s, size_t a, size_t b, size_t *looped) {
+    const char *t = s->text.s;
+    size_t hold = 0;
+    *looped = 0;
+    for (size_t L = LOOP_MIN; s->loops && L <= LOOP_MAX && 2 * L <= b - a; L++) {
+        size_t m = 0;
+        while (m < b - a - L && t[b - 1 - m] == t[b - 1 - m - L]) m++;
+        if (m < L || !has_letter(t, b - L, b)) continue;
+        if (m >= (LOOP_PERIODS - 1) * L) {
+            size_t c0 = b - m > s->released ? b - m : s->released, end = c0;
+            while (end < c0 + L && end < b && is_word(t[end - 1]) && is_word(t[end])) end++;
+            *looped = end < c0 + L && end < b ? end : c0;
+            return m;
+        }
+        if (m > hold) hold = m;
+    }
+    return hold;
 }
 
 enum { GO_ON, UNDECIDED, STOP_BEFORE, STOP_AFTER };
@@ -190,17 +233,19 @@ static const char *stop_at(srv_stop *s, size_t end, const char *why, tok_text *o
     return why;
 }
 
-const char *srv_stop_feed(srv_stop *s, const char *p, size_t n, tok_text *out) {
-    if (s->stopped) return s->stopped;
-    if (tok_text_append(&s->text, p, n)) return s->stopped = "stop";
+/* One more byte of generated text: the rules at this prefix. */
+static const char *feed_byte(srv_stop *s, char c, tok_text *out) {
+    if (tok_text_append(&s->text, &c, 1)) return s->stopped = "stop";
     const char *t = s->text.s, *why = NULL;
     for (;;) {
         const char *nl = memchr(t + s->line, '\n', s->text.n - s->line);
         size_t e = nl ? (size_t)(nl - t) : s->text.n;
+        size_t looped, loop = loop_hold(s, s->line, e, &looped);
+        if (looped) return stop_at(s, looped, "repeat", out);
         if (s->nline == 0) {
             if (!nl) {
                 size_t hold = s->mode == SRV_MODE_LINE ? rest_hold(s, s->line, e) : 0;
-                release_to(&s->released, &s->text, e - hold, out);
+                release_to(&s->released, &s->text, e - (hold > loop ? hold : loop), out);
                 return NULL;
             }
             if (s->mode == SRV_MODE_LINE) return stop_at(s, cut_rest(s, s->line, e), "stop", out);
@@ -210,7 +255,7 @@ const char *srv_stop_feed(srv_stop *s, const char *p, size_t n, tok_text *out) {
             if (j == STOP_BEFORE) return stop_at(s, content_end(s), why, out);
             if (j == STOP_AFTER) return stop_at(s, e, why, out);
             if (!nl) {
-                release_to(&s->released, &s->text, j == UNDECIDED ? content_end(s) : e, out);
+                release_to(&s->released, &s->text, j == UNDECIDED ? content_end(s) : e - loop, out);
                 return NULL;
             }
             if (set_prev(s, t + s->line, e - s->line, "", 0)) return stop_at(s, e, "stop", out);
@@ -218,6 +263,13 @@ const char *srv_stop_feed(srv_stop *s, const char *p, size_t n, tok_text *out) {
         s->nline++;
         s->line = e + 1;
     }
+}
+
+/* Byte by byte, so what is released (and where a rule stops) is the same
+ * however the text arrives. */
+const char *srv_stop_feed(srv_stop *s, const char *p, size_t n, tok_text *out) {
+    for (size_t i = 0; i < n && !s->stopped; i++) feed_byte(s, p[i], out);
+    return s->stopped;
 }
 
 void srv_stop_finish(srv_stop *s, tok_text *out) {

@@ -108,7 +108,7 @@ static void test_oversized(sc_client *c) {
 
 static void test_eof(void) {
     sc_client c;
-    const char *args[] = {"--model", MODEL, NULL};
+    const char *args[] = {"--model", MODEL, "--no-loop-stop", NULL};
     sc_start(&c, 0, args);
     sc_send(&c, 1, "complete", json_pack("{s:i, s:s, s:s, s:i}", "buf", 1, "prefix", "x", "mode", "block", "max_tokens", 480));
     usleep(50 * 1000);
@@ -125,7 +125,7 @@ static void test_not_reading(void) {
     if (fd < 0 || write(fd, conf, strlen(conf)) < 0) { CHECK(0, "config file"); return; }
     close(fd);
     sc_client c;
-    const char *args[] = {"--model", MODEL, "--config", cfg, NULL};
+    const char *args[] = {"--model", MODEL, "--no-loop-stop", "--config", cfg, NULL};
     sc_start(&c, 0, args);
     fcntl(c.from, F_SETPIPE_SZ, 4096);
     json_decref(sc_call(&c, 1, "initialize", json_object(), NULL, NULL, T));
@@ -236,7 +236,7 @@ static void test_not_reading(void) {
 
 int main(void) {
     sc_client c;
-    const char *args[] = {"--model", MODEL, "--max-message", "4096", NULL};
+    const char *args[] = {"--model", MODEL, "--no-loop-stop", "--max-message", "4096", NULL};
     if (sc_start(&c, 0, args)) return CHECK(0, "spawn"), tap_done();
     test_malformed(&c);
     test_types(&c);

@@ -120,9 +120,29 @@ static void test_bad(sc_client *c) {
     json_decref(r);
 }
 
+/* The repeat rule: the fixture model loops ("ININ...") and is cut short; --no-loop-stop streams on. */
+static void test_loop_stop(void) {
+    for (int on = 1; on >= 0; on--) {
+        sc_client c;
+        const char *args[] = {"--model", MODEL, on ? NULL : "--no-loop-stop", NULL};
+        if (sc_start(&c, 1, args)) { CHECK(0, "spawn"); continue; }
+        json_t *chunks = json_array();
+        long long id = start(&c, params(1, "x", 200), chunks);
+        sc_collect(&c, id, 1, chunks, T);
+        const char *reason = reason_of(chunks, id);
+        size_t n = strlen(sc_text(chunks, id, 0));
+        if (on) CHECK(!strcmp(reason, "repeat") && n < 40, "loop stop: a looping stream ends (%s, %zu bytes)", reason, n);
+        else CHECK(strcmp(reason, "repeat") && n > 40, "--no-loop-stop: it streams on (%s, %zu bytes)", reason, n);
+        json_decref(chunks);
+        json_decref(sc_call(&c, next_id++, "shutdown", json_object(), NULL, NULL, T));
+        sc_finish(&c, 5000);
+    }
+}
+
 int main(void) {
+    test_loop_stop();
     sc_client c;
-    const char *args[] = {"--model", MODEL, "--max-message", "65536", NULL};
+    const char *args[] = {"--model", MODEL, "--no-loop-stop", "--max-message", "65536", NULL};
     if (sc_start(&c, 1, args)) return CHECK(0, "spawn"), tap_done();
     test_flow(&c);
     test_bad(&c);

@@ -323,7 +323,7 @@ static void test_stats(sc_client *c) {
 
 static void test_nvim_wrap(void) {
     sc_client c;
-    const char *args[] = {"--model", MODEL, NULL};
+    const char *args[] = {"--model", MODEL, "--no-loop-stop", NULL};
     sc_start(&c, 0, args);
     json_t *r = sc_call(&c, 1, "initialize", json_pack("{s:s, s:{s:s}}", "client", "nvim", "options", "notify", "nvim_exec_lua"),
                         NULL, NULL, T);
@@ -354,9 +354,9 @@ static void test_nvim_wrap(void) {
 
 int main(void) {
     sc_client c, nc, spm;
-    const char *args[] = {"--model", MODEL, NULL};
-    const char *nc_args[] = {"--model", MODEL, "--no-cache", NULL};
-    const char *spm_args[] = {"--model", MODEL, "--fim-order", "spm", NULL};
+    const char *args[] = {"--model", MODEL, "--no-loop-stop", NULL};
+    const char *nc_args[] = {"--model", MODEL, "--no-loop-stop", "--no-cache", NULL};
+    const char *spm_args[] = {"--model", MODEL, "--no-loop-stop", "--fim-order", "spm", NULL};
     if (sc_start(&c, 0, args) || sc_start(&nc, 0, nc_args) || sc_start(&spm, 0, spm_args)) {
         CHECK(0, "spawn flint serve");
         return tap_done();
