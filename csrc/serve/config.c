@@ -41,8 +41,17 @@ static int to_long(const char *v, long lo, long hi, long *out) {
 }
 
 /* Applies one "key = value" setting. Returns 0 or -1 with err. */
+/* The on/off setting (0 or 1) named key; NULL for other keys. */
+static int *switch_of(srv_config *c, const char *key) {
+    if (!strcmp(key, "cache")) return &c->cache;
+    if (!strcmp(key, "heal")) return &c->heal;
+    if (!strcmp(key, "loop_stop")) return &c->loop_stop;
+    return NULL;
+}
+
 static int apply(srv_config *c, const char *key, const char *val, char *err, size_t errlen) {
     long x;
+    int *flag;
     if (!strcmp(key, "model")) snprintf(c->model_path, sizeof c->model_path, "%s", val);
     else if (!strcmp(key, "draft")) snprintf(c->draft_path, sizeof c->draft_path, "%s", val);
     else if (!strcmp(key, "allowlist")) snprintf(c->allowlist, sizeof c->allowlist, "%s", val);
@@ -68,9 +77,9 @@ static int apply(srv_config *c, const char *key, const char *val, char *err, siz
     } else if (!strcmp(key, "prompt_chunk")) {
         if (to_long(val, 1, 4096, &x)) return fl_seterr(err, errlen, "prompt_chunk must be in [1, 4096]");
         c->prompt_chunk = (int)x;
-    } else if (!strcmp(key, "cache") || !strcmp(key, "heal") || !strcmp(key, "loop_stop")) {
+    } else if ((flag = switch_of(c, key))) {
         if (to_long(val, 0, 1, &x)) return fl_seterr(err, errlen, "%s must be 0 or 1", key);
-        *(key[0] == 'c' ? &c->cache : key[0] == 'h' ? &c->heal : &c->loop_stop) = (int)x;
+        *flag = (int)x;
     } else if (!strcmp(key, "refactor_spec") || !strcmp(key, "complete_spec")) {
         char *dst = key[0] == 'r' ? c->refactor_spec : c->complete_spec;
         spec_params p;

@@ -81,23 +81,19 @@ static int extendable(const srv_model *m, bytes s) {
 }
 
 int srv_heal_back(const srv_model *m, const int32_t *ids, size_t n, char *text, size_t *text_len) {
-    char buf[SRV_HEAL_MAX_BYTES];
+    char buf[SRV_HEAL_MAX_BYTES]; /* the text taken back fills buf from its end */
     size_t len = 0;
     int k = 0;
-    *text_len = 0;
-    if (!m->n_by_text) return 0;
-    while (k < SRV_HEAL_MAX_TOKENS && (size_t)k < n) {
+    while (m->n_by_text && k < SRV_HEAL_MAX_TOKENS && (size_t)k < n) {
         bytes p = text_of(m, ids[n - 1 - (size_t)k]);
         if (!p.n || len + p.n > SRV_HEAL_MAX_BYTES || memchr(p.s, '\n', p.n)) break;
-        char cand[SRV_HEAL_MAX_BYTES];
+        char *cand = buf + SRV_HEAL_MAX_BYTES - len - p.n;
         memcpy(cand, p.s, p.n);
-        memcpy(cand + p.n, buf, len);
         if (!extendable(m, (bytes){cand, p.n + len})) break;
-        memcpy(buf, cand, p.n + len);
         len += p.n;
         k++;
     }
-    memcpy(text, buf, len);
+    memcpy(text, buf + SRV_HEAL_MAX_BYTES - len, len);
     *text_len = len;
     return k;
 }

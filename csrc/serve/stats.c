@@ -7,8 +7,8 @@
 #include "common/common.h"
 #include "serve/internal.h"
 
-static const char *const reasons[SRV_N_REASONS] = {"stop", "eos",       "max_tokens", "max_ms", "indent",
-                                                   "repeat", "cancelled", "blocked", "error"};
+static const char *const reasons[SRV_N_REASONS] = {"stop",   "eos",       "max_tokens", "max_ms", "indent",
+                                                   "repeat", "cancelled", "blocked",    "error"};
 
 void srv_stats_add(srv_stats *s, int64_t id, const srv_req_stats *st) {
     s->ring[s->ring_pos].id = id;
