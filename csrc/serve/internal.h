@@ -86,10 +86,9 @@ void srv_fim_detect(srv_fim *f, const tok_vocab *v, const char *model_name, int 
 int srv_heal_index(srv_model *m);
 
 /* How many of the last tokens of a completion prompt's prefix ids[0, n)
- * healing takes back: while the text they spell has no newline, fits
- * SRV_HEAL_MAX_BYTES and is a strict prefix of some token's text (so the
- * model could have continued it within one token), at most
- * SRV_HEAL_MAX_TOKENS. Their text goes to text (SRV_HEAL_MAX_BYTES bytes),
+ * healing takes back: at most SRV_HEAL_MAX_TOKENS, while the text they
+ * spell has no newline and fits SRV_HEAL_MAX_BYTES (none that is a control
+ * token). Their text goes to text (SRV_HEAL_MAX_BYTES bytes),
  * its length to *text_len. 0 when m has no index. */
 int srv_heal_back(const srv_model *m, const int32_t *ids, size_t n, char *text, size_t *text_len);
 

@@ -27,21 +27,13 @@ static int healable(const srv_model *m, int32_t id) {
     return text_len(m, id) && !tok_is_eog(m->vocab, id) && !(tok_token_attr(m->vocab, id) & TOK_ATTR_CONTROL);
 }
 
-/* Brute force: does some token's text strictly extend s? */
-static int extendable_scan(const srv_model *m, const char *s, size_t n) {
-    for (int32_t id = 0; id < tok_n_vocab(m->vocab); id++) {
-        size_t l = 0;
-        const char *t = tok_piece(m->vocab, id, 0, &l);
-        if (healable(m, id) && l > n && !memcmp(t, s, n)) return 1;
-    }
-    return 0;
-}
-
 static void test_back(const srv_model *m) {
     static const struct { const char *prefix, *want; } cases[] = {
-        {"            writer.wr", ".wr"},   /* mid-identifier after a dot */
-        {"    return f", " f"},             /* a word's first letter */
-        {"x = compute(a)\n", ""},          /* a line end: nothing */
+        {"x = 1\n            writer.wr", "riter.wr"}, /* the line's last three tokens: " w|riter|.|wr" */
+        {"x = 1\n    return f", "    return f"},
+        {"x\n(a)", "(a)"},                       /* fewer on the line: up to the newline */
+        {"x = 1\n================================ab", "ab"}, /* not the 32-byte token: over 32 bytes */
+        {"x = compute(a)\n", ""},                /* a line end: nothing */
         {"", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -50,13 +42,15 @@ static void test_back(const srv_model *m) {
         char text[SRV_HEAL_MAX_BYTES];
         size_t len = 99;
         int k = srv_heal_back(m, ids.v, ids.n, text, &len);
+        const char *last_line = strrchr(cases[i].prefix, '\n') ? strrchr(cases[i].prefix, '\n') + 1 : cases[i].prefix;
         CHECK(len == strlen(cases[i].want) && !memcmp(text, cases[i].want, len) && (k > 0) == (len > 0),
-              "heal_back: \"%.*s\" -> takes back \"%s\" (%d tokens, got \"%.*s\")",
-              (int)strcspn(cases[i].prefix, "\n"), cases[i].prefix, cases[i].want, k, (int)len, text);
+              "heal_back: \"%s\" -> takes back \"%s\" (%d tokens, got \"%.*s\")", last_line, cases[i].want, k,
+              (int)len, text);
         tok_ids_free(&ids);
     }
     /* the rule, on every cut of a real file: the text taken back is the
-     * tokens' text, has no newline, is extendable; one token more is not */
+     * last tokens' text, at most 3 of them and 32 bytes, with no newline;
+     * one token more would break one of these */
     FILE *f = fopen(DEMO, "rb");
     char src[8192];
     size_t n = f ? fread(src, 1, sizeof src, f) : 0;
@@ -75,17 +69,11 @@ static void test_back(const srv_model *m) {
             tok_text_append(&back, p, l);
         }
         int ok = back.n == len && (!len || !memcmp(back.s, text, len)) && !memchr(text, '\n', len) &&
-                 (!k || extendable_scan(m, text, len)) && k <= SRV_HEAL_MAX_TOKENS;
+                 len <= SRV_HEAL_MAX_BYTES && k <= SRV_HEAL_MAX_TOKENS;
         if (ok && k < SRV_HEAL_MAX_TOKENS && (size_t)k < ids.n) { /* one more token would break the rule */
             size_t l;
             const char *p = tok_piece(m->vocab, ids.v[ids.n - 1 - (size_t)k], 0, &l);
-            char more[2 * SRV_HEAL_MAX_BYTES + 64];
-            if (l + len <= sizeof more) {
-                memcpy(more, p, l);
-                memcpy(more + l, text, len);
-                ok = !healable(m, ids.v[ids.n - 1 - (size_t)k]) || l + len > SRV_HEAL_MAX_BYTES ||
-                     memchr(more, '\n', l + len) || !extendable_scan(m, more, l + len);
-            }
+            ok = !healable(m, ids.v[ids.n - 1 - (size_t)k]) || l + len > SRV_HEAL_MAX_BYTES || memchr(p, '\n', l);
         }
         bad += !ok;
         healed += k > 0;
@@ -93,7 +81,7 @@ static void test_back(const srv_model *m) {
         tok_text_free(&back);
         tok_ids_free(&ids);
     }
-    CHECK(cuts > 500 && !bad && healed > cuts / 4, "heal_back: the rule holds at %d cuts of %s (%d healed, %d bad)",
+    CHECK(cuts > 500 && !bad && healed > cuts / 2, "heal_back: the rule holds at %d cuts of %s (%d healed, %d bad)",
           cuts, DEMO, healed, bad);
 }
 
@@ -140,8 +128,10 @@ static void test_pick(const srv_model *m) {
     free(logits);
 }
 
-/* The demo file up to the cursor after `word` in line `line` (1-based), and the rest. */
-static int demo_cut(int line, const char *word, char **prefix, char **suffix) {
+/* The demo file up to the cursor after `word` in line `line` (1-based), and
+ * the rest (with drop_line_rest, from the end of that line: the user typed
+ * `word` into a line with nothing after it). */
+static int demo_cut(int line, const char *word, int drop_line_rest, char **prefix, char **suffix) {
     FILE *f = fopen(DEMO, "rb");
     static char src[16384];
     size_t n = f ? fread(src, 1, sizeof src - 1, f) : 0;
@@ -153,7 +143,7 @@ static int demo_cut(int line, const char *word, char **prefix, char **suffix) {
     if (!w) return -1;
     size_t at = (size_t)(w - src) + strlen(word);
     *prefix = strndup(src, at);
-    *suffix = strdup(src + at);
+    *suffix = strdup(drop_line_rest ? src + at + strcspn(src + at, "\n") : src + at);
     return 0;
 }
 
@@ -173,7 +163,7 @@ static json_t *complete(sc_client *c, long long *next_id, const char *prefix, co
 
 static void test_serve(void) {
     char *prefix, *suffix;
-    if (demo_cut(91, "writer.wr", &prefix, &suffix)) { CHECK(0, "demo line 91 has writer.wr"); return; }
+    if (demo_cut(91, "writer.wr", 0, &prefix, &suffix)) { CHECK(0, "demo line 91 has writer.wr"); return; }
     for (int heal = 1; heal >= 0; heal--) {
         sc_client c;
         const char *args[] = {"--model", MODEL, "--threads", "1", heal ? NULL : "--no-heal", NULL};
@@ -186,10 +176,10 @@ static void test_serve(void) {
         int healed = (int)json_integer_value(json_object_get(json_object_get(fin, "stats"), "healed_bytes"));
         const char *t0 = sc_text(chunks, id, 0), *t1 = sc_text(chunks, id, 1);
         if (heal) {
-            CHECK(healed == 3, "serve: at writer.wr the completion re-types \".wr\" (healed_bytes %d)", healed);
-            CHECK(*t0 && strncmp(t0, "wr", 2) && strncmp(t0, ".", 1),
+            CHECK(healed == 8, "serve: at writer.wr the completion re-types \"riter.wr\" (healed_bytes %d)", healed);
+            CHECK(*t0 && strncmp(t0, "wr", 2) && strncmp(t0, ".", 1) && strncmp(t0, "riter", 5),
                   "serve: the re-typed text is not shown again (alt 0: \"%s\")", t0);
-            CHECK(strncmp(t1, "wr", 2) && strncmp(t1, ".", 1),
+            CHECK(strncmp(t1, "wr", 2) && strncmp(t1, ".", 1) && strncmp(t1, "riter", 5),
                   "serve: nor in the second alternative (its own first re-typing token: \"%s\")", t1);
         } else {
             CHECK(healed == 0, "serve --no-heal: nothing re-typed (healed_bytes %d)", healed);
@@ -205,6 +195,21 @@ static void test_serve(void) {
             CHECK(healed == 0, "serve: a prefix ending with a newline heals nothing (%d)", healed);
             json_decref(res);
             free(p2);
+            /* the line's last three tokens, not only those a longer token could
+             * continue: at `item.qu` the model re-typed just "qu" and ended */
+            char *p3, *s3;
+            if (!demo_cut(58, "item.qu", 1, &p3, &s3)) {
+                res = complete(&c, &next_id, p3, s3, 1);
+                chunks = json_object_get(res, "chunks");
+                id = json_integer_value(json_object_get(res, "id"));
+                const char *t = sc_text(chunks, id, 0);
+                CHECK(*t, "serve: at `item.qu` (nothing after it on the line) there is a suggestion (\"%s\")", t);
+                json_decref(res);
+                free(p3);
+                free(s3);
+            } else {
+                CHECK(0, "demo line 58 has item.qu");
+            }
         }
         json_decref(sc_call(&c, next_id++, "shutdown", json_object(), NULL, NULL, T));
         CHECK(sc_finish(&c, 5000) == 0, "serve%s: exit status 0", heal ? "" : " --no-heal");

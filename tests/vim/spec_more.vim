@@ -32,8 +32,9 @@ function! s:t_blocked() abort
   call SuggestAt()
   call Keys('F6')
   let st = WaitFor({s -> empty(s.props)}, 3000, 'no ghost text')
+  let before = State().requests
   call Type('x')
-  call WaitSuggestion()
+  call WaitFor({s -> s.requests > before && s.done}, 10000, 'the next request')
   call Keys('F6')
   let st = WaitFor({s -> empty(s.props)}, 3000, 'no ghost text again')
   sleep 100m

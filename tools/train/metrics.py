@@ -25,10 +25,12 @@ draft_accept greedy agreement of the draft with the MoE (PyTorch): along the
              draft's arg-max equals the MoE's.  Also the mean number of
              accepted tokens per 4-token draft.
 
-serve_em     the editor's path: the same next-line cases, and --fim-n
+serve_em     the editor's path: the same next-line cases, --fim-n
              "mid-word" cases (a line cut inside an identifier, >= 1 of its
              characters typed and >= 1 left; middle = the rest of the line,
-             suffix = "\\n" + the lines after it), sent as `complete`
+             suffix = "\\n" + the lines after it) and --fim-n "line-rest"
+             cases (the same, cut at a random column of a line with >= 4
+             non-blank characters, after its indentation), sent as `complete`
              requests to `flint serve` (JSON channel; its own prompt layout,
              token healing and stop rules), with token healing on and off
              (--no-heal).  A hit when the suggestion's first line,
@@ -186,6 +188,22 @@ def mid_word_cases(tok, recs, n):
             continue
         w = rng.choice(words)
         cases.append(line_cut(lines, i, rng.randrange(w.start() + 1, w.end())))
+    return cases
+
+
+def line_rest_cases(tok, recs, n):
+    """Return [(prefix, middle, suffix)] per the serve_em line-rest definition:
+    a line of at least 4 non-blank characters cut at a random column after
+    its indentation (as the FIM training's line_rest mode cuts)."""
+    rng = random.Random(SEED + 4)
+    cases = []
+    while len(cases) < n:
+        lines, i = random_line(recs, rng)
+        line = lines[i]
+        ind = len(line) - len(line.lstrip())
+        if not i or len(line.strip()) < 4:
+            continue
+        cases.append(line_cut(lines, i, rng.randrange(ind + 1, len(line))))
     return cases
 
 
@@ -349,11 +367,13 @@ def main():
     if engine == "flint":
         res["flint_spec"] = flint_spec(args.flint, moe_path, draft_path, prompts[:50])
         mid = mid_word_cases(tok, recs, args.fim_n)
-        res["serve_em"] = {"n": len(cases), "mid_word_n": len(mid)}
+        rest = line_rest_cases(tok, recs, args.fim_n)
+        res["serve_em"] = {"n": len(cases), "mid_word_n": len(mid), "line_rest_n": len(rest)}
         for heal in (True, False):
             key = "healed" if heal else "no_heal"
             res["serve_em"]["next_line_" + key] = serve_em(args.flint, moe_path, cases, heal)
             res["serve_em"]["mid_word_" + key] = serve_em(args.flint, moe_path, mid, heal)
+            res["serve_em"]["line_rest_" + key] = serve_em(args.flint, moe_path, rest, heal)
     res["seconds"] = round(time.time() - t0)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
