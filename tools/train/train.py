@@ -7,7 +7,9 @@ lines in OUT/log.jsonl.  --resume continues from OUT/ckpt.pt (model,
 optimizer, step, data position), so a killed run loses at most one interval.
 
 Loss: mean cross-entropy over the masked targets + AUX_COEF * the MoE
-load-balancing term.  LR: linear warm-up, then cosine to 10% at --steps
+load-balancing term.  --middle-weight W counts each target of a FIM example
+that follows its <|fim_middle|> (the middle and its <|endoftext|>, ~7% of a
+FIM example's targets) W times: the part the editor asks for.  LR: linear warm-up, then cosine to 10% at --steps
 (--sched-from S starts that schedule at step S instead of 0, to re-warm a resumed run).
 
 --init-gguf FILE starts a new run (step 0, fresh optimizer) from the weights of
@@ -35,6 +37,7 @@ import torch.nn.functional as F
 
 from data import KINDS
 from model import Config, Model, chunked_cross_entropy
+from tokenizer import Tokenizer
 
 AUX_COEF = 0.01
 
@@ -84,8 +87,22 @@ class ShardStream:
                      for k in ("ids", "mask", "doc", "kind"))
 
 
-def batch_loss(model, ids, mask, doc, kind, bf16):
-    """Return (loss for backward, ce, aux, per-kind (sum, count) dict)."""
+def middle_targets(ids, doc, kind, fim_middle):
+    """Return a bool tensor: the targets after the <|fim_middle|> of a FIM
+    document (documents are contiguous with increasing index, so a running
+    max of the index of the last <|fim_middle|> seen tells whether it was in
+    the same document)."""
+    d = doc.long()
+    mark = torch.where(ids[:, :-1] == fim_middle, d, torch.full_like(d, -1))
+    fim = (kind == KINDS.index("psm")) | (kind == KINDS.index("spm"))
+    return (torch.cummax(mark, dim=1).values == d) & fim
+
+
+def batch_loss(model, ids, mask, doc, kind, bf16, middle_weight=1.0, fim_middle=-1):
+    """Return (loss for backward, ce, aux, per-kind (sum, count) dict); ce
+    and the per-kind figures are unweighted, over the masked targets. With
+    fim_middle (its token id) >= 0 the FIM middles count middle_weight
+    times in the loss and per_kind has "middle" too."""
     tgt = ids[:, 1:]
     if bf16:
         with torch.autocast("cpu", dtype=torch.bfloat16):
@@ -102,7 +119,13 @@ def batch_loss(model, ids, mask, doc, kind, bf16):
     for i, k in enumerate(KINDS):
         mk = m * (kind == i).float()
         per_kind[k] = (float((ce_tok.detach() * mk).sum()), float(mk.sum()))
-    return ce + AUX_COEF * aux, ce, aux, per_kind
+    if fim_middle < 0:
+        return ce + AUX_COEF * aux, ce, aux, per_kind
+    mid = m * middle_targets(ids, doc, kind, fim_middle).float()
+    per_kind["middle"] = (float((ce_tok.detach() * mid).sum()), float(mid.sum()))
+    w = m + (middle_weight - 1) * mid
+    weighted = (ce_tok * w).sum() / w.sum().clamp(min=1)
+    return weighted + AUX_COEF * aux, ce, aux, per_kind
 
 
 def lr_at(step, total, peak, warmup):
@@ -113,15 +136,16 @@ def lr_at(step, total, peak, warmup):
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
-def evaluate(model, data_dir, bf16, n_batches=4, batch=8):
-    """Return {"loss": mean ce, "loss_<kind>": ...} on the first val shard."""
+def evaluate(model, data_dir, bf16, fim_middle=-1, n_batches=4, batch=8):
+    """Return {"val_loss": mean ce, "val_<kind>": ...} on the first val shard
+    (with fim_middle, the FIM middles' "val_middle" too)."""
     model.eval()
     stream = ShardStream(data_dir, batch, split="val")
     tot, cnt, kinds = 0.0, 0.0, {}
     with torch.no_grad():
         for _ in range(n_batches):
             ids, mask, doc, kind = stream.next()
-            _, ce, _, pk = batch_loss(model, ids, mask, doc, kind, bf16)
+            _, ce, _, pk = batch_loss(model, ids, mask, doc, kind, bf16, fim_middle=fim_middle)
             n = float(mask.sum())
             tot, cnt = tot + float(ce) * n, cnt + n
             for k, (s, c) in pk.items():
@@ -186,6 +210,10 @@ def main():
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--first-shard", type=int, default=0,
                     help="start a new run at this train shard (skip data an earlier run saw)")
+    ap.add_argument("--middle-weight", type=float, default=1.0,
+                    help="weight of the FIM middle targets in the loss (1 = like any target)")
+    ap.add_argument("--tokenizer", default="corpus/tokenizer.json",
+                    help="for the <|fim_middle|> id (the middle's weight and loss)")
     ap.add_argument("--init-gguf", metavar="FILE",
                     help="initialise the weights from a GGUF file (ignored when resuming)")
     args = ap.parse_args()
@@ -208,6 +236,7 @@ def main():
         init = args.init_gguf
     stream = ShardStream(args.data, args.batch, shard, offset, args.seed)
     bf16 = not args.fp32
+    fim_middle = Tokenizer.load(args.tokenizer).special("<|fim_middle|>")
     log = open(os.path.join(args.out, "log.jsonl"), "a")
     print(json.dumps({"start_step": step, "params": model.param_counts(),
                       "config": model.c.to_dict(), "init_gguf": init}), file=log, flush=True)
@@ -218,7 +247,7 @@ def main():
         lr = lr_at(step - args.sched_from, args.steps - args.sched_from, args.lr, args.warmup)
         for g in opt.param_groups:
             g["lr"] = lr
-        loss, ce, aux, per_kind = batch_loss(model, ids, mask, doc, kind, bf16)
+        loss, ce, aux, per_kind = batch_loss(model, ids, mask, doc, kind, bf16, args.middle_weight, fim_middle)
         loss.backward()
         gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -234,7 +263,7 @@ def main():
                **{k: round(s / c, 3) for k, (s, c) in per_kind.items() if c}}
         last = step == stop or (args.max_minutes and seconds > 60 * args.max_minutes)
         if step % args.eval_every == 0 or last:
-            rec.update(evaluate(model, args.data, bf16))
+            rec.update(evaluate(model, args.data, bf16, fim_middle))
         print(json.dumps(rec), file=log, flush=True)
         if step % args.ckpt_every == 0 or last:
             save(ckpt_path, model, opt, step, stream, tokens, seconds, args)
