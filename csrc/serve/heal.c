@@ -102,40 +102,32 @@ static int better(const float *logits, int32_t a, int32_t b) {
     return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
 }
 
-/* Inserts id into cand[0, *nc), kept best first and at most `want` long. */
-static void consider(const float *logits, int32_t id, int32_t *cand, int *nc, int want) {
-    if (*nc == want && !better(logits, id, cand[want - 1])) return;
-    int k = *nc < want ? (*nc)++ : want - 1;
-    for (; k > 0 && better(logits, id, cand[k - 1]); k--) cand[k] = cand[k - 1];
-    cand[k] = id;
-}
-
-int32_t srv_heal_pick(const srv_model *m, const float *logits, const char *rest, size_t n, int rank) {
-    int32_t cand[SRV_MAX_ALT];
-    int nc = 0, want = rank + 1;
-    if (n == 0 || want > SRV_MAX_ALT) return -1;
+int32_t srv_heal_pick(const srv_model *m, const float *logits, const char *rest, size_t n) {
+    int32_t best = -1;
+    if (n == 0) return -1;
     bytes r = {rest, n};
     for (int32_t i = lower_bound(m, r); i < m->n_by_text; i++) { /* texts that start with r */
         int32_t id = m->by_text[i];
         if (!starts_with(text_of(m, id), r)) break;
-        consider(logits, id, cand, &nc, want);
+        if (best < 0 || better(logits, id, best)) best = id;
     }
     for (size_t l = 1; l < n; l++) { /* texts that are a shorter prefix of r */
         bytes p = {rest, l};
         int32_t i = lower_bound(m, p);
-        if (i < m->n_by_text && !cmp_bytes(text_of(m, m->by_text[i]), p)) consider(logits, m->by_text[i], cand, &nc, want);
+        if (i < m->n_by_text && !cmp_bytes(text_of(m, m->by_text[i]), p) && (best < 0 || better(logits, m->by_text[i], best)))
+            best = m->by_text[i];
     }
-    return nc > rank ? cand[rank] : -1;
+    return best;
 }
 
-int srv_heal_decode(const srv_model *m, eng_ctx *c, const char *text, size_t len, int rank, const float *logits0,
+int srv_heal_decode(const srv_model *m, eng_ctx *c, const char *text, size_t len, const float *logits0,
                     float *logits, int32_t *out, int cap, const volatile int *stop, char *err, size_t errlen) {
     const float *cur = logits0;
     size_t done = 0;
     int n = 0;
     while (done < len) {
         if (n == cap) return fl_seterr(err, errlen, "token healing: no room for a token");
-        int32_t id = srv_heal_pick(m, cur, text + done, len - done, n ? 0 : rank);
+        int32_t id = srv_heal_pick(m, cur, text + done, len - done);
         if (id < 0) return 0;
         int rc = eng_decode(c, &id, 1, ENG_LOGITS_LAST, logits, stop, err, errlen);
         if (rc) return rc;

@@ -92,18 +92,17 @@ int srv_heal_index(srv_model *m);
  * its length to *text_len. 0 when m has no index. */
 int srv_heal_back(const srv_model *m, const int32_t *ids, size_t n, char *text, size_t *text_len);
 
-/* The rank-th best token by logits (0: the arg-max; ties to the lower id)
- * among those whose text starts with rest[0, n) or is a shorter non-empty
- * prefix of it; -1 when there are not that many (or n is 0). */
-int32_t srv_heal_pick(const srv_model *m, const float *logits, const char *rest, size_t n, int rank);
+/* The best token by logits (ties to the lower id) among those whose text
+ * starts with rest[0, n) or is a shorter non-empty prefix of it; -1 when
+ * there is none (or n is 0). */
+int32_t srv_heal_pick(const srv_model *m, const float *logits, const char *rest, size_t n);
 
 /* Re-types text[0, len) after the prompt held by c, whose next-token logits
  * are logits0: each step decodes the best token srv_heal_pick allows for
- * what is left (the rank-th best at the first step, for alternatives), until
- * the tokens' texts cover text. They go to out (at most cap), the logits
- * after the last one to logits (n_vocab floats). Returns their count, 0 when
- * the first step has no rank-th candidate, -2 when stopped, -1 with err. */
-int srv_heal_decode(const srv_model *m, eng_ctx *c, const char *text, size_t len, int rank, const float *logits0,
+ * what is left, until the tokens' texts cover text. They go to out (at most
+ * cap), the logits after the last one to logits (n_vocab floats). Returns
+ * their count, 0 when a step has no candidate, -2 when stopped, -1 with err. */
+int srv_heal_decode(const srv_model *m, eng_ctx *c, const char *text, size_t len, const float *logits0,
                     float *logits, int32_t *out, int cap, const volatile int *stop, char *err, size_t errlen);
 
 /* ---- requests and jobs (request.c) ------------------------------------ */

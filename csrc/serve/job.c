@@ -42,12 +42,11 @@ static const char *spec_name(const spec_params *p) {
     return p->fallback ? "auto" : names[p->sources & 7];
 }
 
-/* First tokens of the alternatives: alt 0 takes the arg-max; alt k the
- * k-th most likely token that does not end generation (the arg-max aside),
- * each continued greedily: distinct suggestions from one prompt. -1 where
- * the vocabulary has no candidate left. */
-static void pick_firsts(const srv_worker *w, int n_alt, int32_t *first) {
-    const float *l = w->logits0;
+/* First tokens of the alternatives by the next-token logits l: alt 0 takes
+ * the arg-max; alt k the k-th most likely token that does not end
+ * generation (the arg-max aside), each continued greedily: distinct
+ * suggestions from one prompt. -1 where the vocabulary has no candidate left. */
+static void pick_firsts(const srv_worker *w, const float *l, int n_alt, int32_t *first) {
     const tok_vocab *v = w->model->vocab;
     int nv = tok_n_vocab(v), K = n_alt - 1, n = 0;
     int32_t best = (int32_t)samp_argmax(l, w->model->hp.n_vocab), top[SRV_MAX_ALT];
@@ -68,8 +67,8 @@ static void pick_firsts(const srv_worker *w, int n_alt, int32_t *first) {
 
 /* The generator after the prompt (and the re-typed tokens), whose
  * next-token logits are `logits`: speculative when the request asks for it
- * and no first token is forced (alternatives > 0 without healing start from
- * one: plain greedy). NULL with j->error set. */
+ * and no first token is forced (alternatives > 0 start from one: plain
+ * greedy). NULL with j->error set. */
 static srv_gen *new_generator(srv_worker *w, srv_job *j, eng_ctx *c, int complete, const float *logits, int32_t first) {
     srv_gen *g;
     if (j->req.spec_p.sources && first < 0) {
@@ -88,24 +87,25 @@ static srv_gen *new_generator(srv_worker *w, srv_job *j, eng_ctx *c, int complet
 }
 
 /* Token healing: re-types the prefix's end that srv_prompt_fim took out of
- * the prompt (alternative alt from its alt-th best first token); the tokens
- * go to healed (*n), their bytes are not emitted again. Returns NULL, or why
- * the alternative stopped. */
-static const char *retype(srv_worker *w, srv_job *j, eng_ctx *c, int alt, srv_emit *e, int32_t *healed, int *n) {
-    int k = srv_heal_decode(w->model, c, j->heal, j->heal_len, alt, w->logits0, w->logits_heal, healed,
+ * the prompt (the same way for every alternative); the tokens go to healed
+ * (*n), their bytes are not emitted again. Returns NULL, or why the
+ * alternative stopped. */
+static const char *retype(srv_worker *w, srv_job *j, eng_ctx *c, srv_emit *e, int32_t *healed, int *n) {
+    int k = srv_heal_decode(w->model, c, j->heal, j->heal_len, w->logits0, w->logits_heal, healed,
                             SRV_HEAL_MAX_BYTES, &j->stop, j->error, sizeof j->error);
     if (k == -2) return stop_reason(j);
     if (k < 0) return "error";
-    if (k == 0) return "eos"; /* no candidate for this alternative */
+    if (k == 0) return "eos"; /* the vocabulary cannot spell it */
     *n = k;
     j->st.healed_bytes = (int)j->heal_len;
     srv_emit_skip(e, j->heal_len);
     return NULL;
 }
 
-/* Generates alternative alt after the n_prompt cached prompt tokens.
- * Returns why it stopped; "error" with j->error set. */
-static const char *run_alt(srv_worker *w, srv_job *j, srv_slot *slot, int n_prompt, int alt, int32_t first) {
+/* Generates alternative alt after the n_prompt cached prompt tokens (and
+ * the re-typed ones: alternatives part after them). Returns why it stopped;
+ * "error" with j->error set. */
+static const char *run_alt(srv_worker *w, srv_job *j, srv_slot *slot, int n_prompt, int alt) {
     eng_ctx *c = slot->ctx;
     eng_ctx_truncate(c, n_prompt);
     int complete = j->kind == SRV_JOB_COMPLETE;
@@ -133,12 +133,18 @@ static const char *run_alt(srv_worker *w, srv_job *j, srv_slot *slot, int n_prom
     int32_t healed[SRV_HEAL_MAX_BYTES];
     int n_healed = 0, healing = complete && j->heal_len;
     double t0 = fl_now();
-    if (healing) reason = retype(w, j, c, alt, &e, healed, &n_healed);
+    if (healing) reason = retype(w, j, c, &e, healed, &n_healed);
     const float *logits = healing ? w->logits_heal : w->logits0;
-    if (healing) first = -1; /* alternatives differ in their first re-typing token instead */
-    if (!reason && alt > 0 && first < 0 && !healing) reason = "eos"; /* no candidate for this alternative */
+    int32_t firsts[SRV_MAX_ALT], first = -1;
+    if (!reason && alt > 0) {
+        pick_firsts(w, logits, alt + 1, firsts);
+        first = firsts[alt];
+    }
+    if (!reason && alt > 0 && first < 0) reason = "eos"; /* no candidate for this alternative */
     if (!reason && !(g = new_generator(w, j, c, complete, logits, first))) reason = "error";
-    int room = eng_ctx_capacity(c) - n_prompt - 1, max = j->req.max_tokens < room ? j->req.max_tokens : room, n = 0;
+    /* max_tokens counts what follows the re-typed tokens; all of them need room in the context */
+    int room = eng_ctx_capacity(c) - n_prompt - 1, want = j->req.max_tokens + n_healed, max = want < room ? want : room,
+        n = 0;
     for (int i = 0; i < n_healed && !reason; i++) {
         n++;
         reason = srv_emit_token(&e, healed[i]);
@@ -192,10 +198,8 @@ void srv_job_run(srv_worker *w, srv_job *j) {
         if (rc) reason = rc == -2 ? stop_reason(j) : "error";
     }
     if (!reason) {
-        int32_t first[SRV_MAX_ALT];
-        pick_firsts(w, n_alt, first);
         for (; alt < n_alt; alt++) {
-            const char *r = run_alt(w, j, slot, (int)prompt.n, alt, first[alt]);
+            const char *r = run_alt(w, j, slot, (int)prompt.n, alt);
             if (alt == 0) j->st.reason = r;
             if (!strcmp(r, "error") || srv_job_get_stop(j)) {
                 reason = !strcmp(r, "error") ? r : stop_reason(j);

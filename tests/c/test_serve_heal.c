@@ -85,22 +85,14 @@ static void test_back(const srv_model *m) {
           cuts, DEMO, healed, bad);
 }
 
-/* Brute force: the rank-th best token by logits (ties to the lower id) whose
- * text starts with r or is a shorter prefix of it: rank + 1 passes. */
-static int32_t pick_scan(const srv_model *m, const float *logits, const char *r, size_t n, int rank) {
-    int32_t taken[SRV_MAX_ALT], best = -1;
-    for (int k = 0; k <= rank; k++) {
-        best = -1;
-        for (int32_t id = 0; id < tok_n_vocab(m->vocab); id++) {
-            size_t l = 0;
-            const char *t = tok_piece(m->vocab, id, 0, &l);
-            if (!healable(m, id) || memcmp(t, r, l < n ? l : n)) continue;
-            int seen = 0;
-            for (int j = 0; j < k; j++) seen |= taken[j] == id;
-            if (!seen && (best < 0 || logits[id] > logits[best])) best = id;
-        }
-        if (best < 0) return -1;
-        taken[k] = best;
+/* Brute force: the best token by logits (ties to the lower id) whose text
+ * starts with r or is a shorter prefix of it. */
+static int32_t pick_scan(const srv_model *m, const float *logits, const char *r, size_t n) {
+    int32_t best = -1;
+    for (int32_t id = 0; id < tok_n_vocab(m->vocab); id++) {
+        size_t l = 0;
+        const char *t = tok_piece(m->vocab, id, 0, &l);
+        if (healable(m, id) && !memcmp(t, r, l < n ? l : n) && (best < 0 || logits[id] > logits[best])) best = id;
     }
     return best;
 }
@@ -115,16 +107,15 @@ static void test_pick(const srv_model *m) {
     }
     static const char *const rests[] = {".wr", " f", "w", "    ", "iterow", "self._", "zzzzqq"};
     int bad = 0, checks = 0;
-    for (size_t i = 0; i < sizeof rests / sizeof rests[0]; i++)
-        for (int rank = 0; rank < 4; rank++) {
-            int32_t got = srv_heal_pick(m, logits, rests[i], strlen(rests[i]), rank);
-            int32_t want = pick_scan(m, logits, rests[i], strlen(rests[i]), rank);
-            if (got != want) NOTE("pick %s rank %d: %d, scan %d", rests[i], rank, got, want);
-            bad += got != want;
-            checks++;
-        }
-    CHECK(!bad, "heal_pick: the rank-th best consistent token equals a scan of the vocabulary (%d cases)", checks);
-    CHECK(srv_heal_pick(m, logits, "", 0, 0) == -1, "heal_pick: nothing to re-type -> -1");
+    for (size_t i = 0; i < sizeof rests / sizeof rests[0]; i++) {
+        int32_t got = srv_heal_pick(m, logits, rests[i], strlen(rests[i]));
+        int32_t want = pick_scan(m, logits, rests[i], strlen(rests[i]));
+        if (got != want) NOTE("pick %s: %d, scan %d", rests[i], got, want);
+        bad += got != want;
+        checks++;
+    }
+    CHECK(!bad, "heal_pick: the best consistent token equals a scan of the vocabulary (%d cases)", checks);
+    CHECK(srv_heal_pick(m, logits, "", 0) == -1, "heal_pick: nothing to re-type -> -1");
     free(logits);
 }
 
@@ -147,9 +138,10 @@ static int demo_cut(int line, const char *word, int drop_line_rest, char **prefi
     return 0;
 }
 
-static json_t *complete(sc_client *c, long long *next_id, const char *prefix, const char *suffix, int n_alt) {
+static json_t *complete(sc_client *c, long long *next_id, const char *prefix, const char *suffix, int n_alt,
+                        int max_tokens) {
     json_t *p = json_pack("{s:i, s:s, s:s, s:s, s:s, s:i, s:i}", "buf", 1, "path", "demo.py", "filetype", "python",
-                          "prefix", prefix, "suffix", suffix, "max_tokens", 24, "n_alt", n_alt);
+                          "prefix", prefix, "suffix", suffix, "max_tokens", max_tokens, "n_alt", n_alt);
     json_t *chunks = json_array();
     json_t *r = sc_call(c, (*next_id)++, "complete", p, NULL, chunks, T);
     long long id = r ? json_integer_value(json_object_get(r, "id")) : -1;
@@ -169,25 +161,30 @@ static void test_serve(void) {
         const char *args[] = {"--model", MODEL, "--threads", "1", heal ? NULL : "--no-heal", NULL};
         if (sc_start(&c, 1, args)) { CHECK(0, "spawn"); continue; }
         long long next_id = 1;
-        json_t *res = complete(&c, &next_id, prefix, suffix, 3);
+        json_t *res = complete(&c, &next_id, prefix, suffix, 3, 24);
         json_t *chunks = json_object_get(res, "chunks");
         long long id = json_integer_value(json_object_get(res, "id"));
         json_t *fin = sc_final(chunks, id, 0);
         int healed = (int)json_integer_value(json_object_get(json_object_get(fin, "stats"), "healed_bytes"));
-        const char *t0 = sc_text(chunks, id, 0), *t1 = sc_text(chunks, id, 1);
+        char *t0 = strdup(sc_text(chunks, id, 0)), *t1 = strdup(sc_text(chunks, id, 1)), *t2 = strdup(sc_text(chunks, id, 2));
         if (heal) {
             CHECK(healed == 8, "serve: at writer.wr the completion re-types \"riter.wr\" (healed_bytes %d)", healed);
             CHECK(*t0 && strncmp(t0, "wr", 2) && strncmp(t0, ".", 1) && strncmp(t0, "riter", 5),
                   "serve: the re-typed text is not shown again (alt 0: \"%s\")", t0);
             CHECK(strncmp(t1, "wr", 2) && strncmp(t1, ".", 1) && strncmp(t1, "riter", 5),
-                  "serve: nor in the second alternative (its own first re-typing token: \"%s\")", t1);
+                  "serve: nor in the second alternative (\"%s\")", t1);
+            CHECK(*t1 && *t2 && strcmp(t0, t1) && strcmp(t1, t2) && strcmp(t0, t2),
+                  "serve: the alternatives part after the re-typed text (\"%s\", \"%s\", \"%s\")", t0, t1, t2);
         } else {
             CHECK(healed == 0, "serve --no-heal: nothing re-typed (healed_bytes %d)", healed);
         }
+        free(t0);
+        free(t1);
+        free(t2);
         json_decref(res);
         if (heal) { /* a prefix at a line end heals nothing */
             char *p2 = strndup(prefix, (size_t)(strrchr(prefix, '\n') - prefix + 1));
-            res = complete(&c, &next_id, p2, suffix, 1);
+            res = complete(&c, &next_id, p2, suffix, 1, 24);
             chunks = json_object_get(res, "chunks");
             id = json_integer_value(json_object_get(res, "id"));
             healed = (int)json_integer_value(json_object_get(json_object_get(sc_final(chunks, id, 0), "stats"),
@@ -195,11 +192,21 @@ static void test_serve(void) {
             CHECK(healed == 0, "serve: a prefix ending with a newline heals nothing (%d)", healed);
             json_decref(res);
             free(p2);
+            /* max_tokens counts the tokens after the re-typed ones */
+            res = complete(&c, &next_id, prefix, suffix, 1, 2);
+            chunks = json_object_get(res, "chunks");
+            id = json_integer_value(json_object_get(res, "id"));
+            json_t *st = json_object_get(sc_final(chunks, id, 0), "stats");
+            long long gen = json_integer_value(json_object_get(st, "generated_tokens"));
+            CHECK(!strcmp(sc_str(json_object_get(st, "reason")), "max_tokens") && gen > 2 && *sc_text(chunks, id, 0),
+                  "serve: max_tokens 2 leaves 2 tokens after the re-typed ones (%lld in all, shown \"%s\")", gen,
+                  sc_text(chunks, id, 0));
+            json_decref(res);
             /* the line's last three tokens, not only those a longer token could
              * continue: at `item.qu` the model re-typed just "qu" and ended */
             char *p3, *s3;
             if (!demo_cut(58, "item.qu", 1, &p3, &s3)) {
-                res = complete(&c, &next_id, p3, s3, 1);
+                res = complete(&c, &next_id, p3, s3, 1, 24);
                 chunks = json_object_get(res, "chunks");
                 id = json_integer_value(json_object_get(res, "id"));
                 const char *t = sc_text(chunks, id, 0);
