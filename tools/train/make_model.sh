@@ -74,7 +74,13 @@
 # train.py --model moe --out tools/train/work/moe10 --resume --sched-from 7900 --steps 9400
 # --lr 3e-4 --warmup 30 --eval-every 450 (--threads 1, then 2; shards 63-75, made with
 # data.py --split train --shards 64:128): ship.py --moe tools/train/work/moe10/ckpt.pt
-# --draft tools/train/work/draft4/ckpt.pt --type Q8_0. Shards 76-127 are still unread.
+# --draft tools/train/work/draft4/ckpt.pt --type Q8_0.
+# MoE v12: a copy of v11 (moe11: v10 continued with --sched-from 9400 --steps 10400 --lr 3e-4
+# --warmup 30, not shipped) in tools/train/work/moe12, continued with train.py --model moe --out
+# tools/train/work/moe12 --resume --sched-from 10400 --steps 12900 --lr 3e-4 --warmup 30
+# --eval-every 500 --threads 2, adding --middle-weight 5 from step 10750 on (shards 83-102):
+# ship.py --moe tools/train/work/moe12/ckpt.pt --draft tools/train/work/draft4/ckpt.pt
+# --type Q8_0. Shards 103-127 are still unread.
 set -eu
 
 PY=${PY:-/usr/bin/python3}
