@@ -212,7 +212,10 @@ call Test('typing the suggested characters reuses the suggestion', function('s:t
 
 function! s:t_cycle() abort
   call WaitServer()
-  let st = SuggestAt()
+  call SuggestAt()
+  " let any request still on its way settle: F9 must find the shown suggestion
+  call Settle()
+  let st = WaitSuggestion()
   call Keys('F9')
   let st2 = WaitFor({s -> s.cycling && len(filter(values(s.alts), 'v:val.done')) >= 4}, 20000, 'alternatives')
   call Eq(st.visible, st2.alts['1'].text, 'alternative 1 is the one shown before')
