@@ -25,10 +25,11 @@ draft_accept greedy agreement of the draft with the MoE (PyTorch): along the
              draft's arg-max equals the MoE's.  Also the mean number of
              accepted tokens per 4-token draft.
 
-serve_em     the editor's path: the same next-line cases, --fim-n
-             "mid-word" cases (a line cut inside an identifier, >= 1 of its
-             characters typed and >= 1 left; middle = the rest of the line,
-             suffix = "\\n" + the lines after it) and --fim-n "line-rest"
+serve_em     the editor's path: --serve-n next-line cases (as above; the
+             first --fim-n of them are those), --serve-n "mid-word" cases (a
+             line cut inside an identifier, >= 1 of its characters typed and
+             >= 1 left; middle = the rest of the line,
+             suffix = "\\n" + the lines after it) and --serve-n "line-rest"
              cases (the same, cut at a random column of a line with >= 4
              non-blank characters, after its indentation), sent as `complete`
              requests to `flint serve` (JSON channel; its own prompt layout,
@@ -332,6 +333,8 @@ def main():
     ap.add_argument("--out", default="bench/results/model.json")
     ap.add_argument("--ppl-tokens", type=int, default=100_000)
     ap.add_argument("--fim-n", type=int, default=200)
+    ap.add_argument("--serve-n", type=int, default=800,
+                    help="cases per serve_em set (fast: ~0.05 s each; 100 moves by +-4 points from noise)")
     ap.add_argument("--refactor-n", type=int, default=100)
     ap.add_argument("--rename30-n", type=int, default=30)
     ap.add_argument("--quick", action="store_true", help="small sample sizes")
@@ -341,6 +344,7 @@ def main():
     args = ap.parse_args()
     if args.quick:
         args.ppl_tokens, args.fim_n, args.refactor_n, args.rename30_n = 20_000, 40, 30, 10
+        args.serve_n = 40
     torch.set_num_threads(2)
     moe_path = args.moe or pick_model("models/flint-coder-moe.*.gguf")
     draft_path = args.draft or pick_model("models/flint-coder-draft.*.gguf")
@@ -366,12 +370,13 @@ def main():
     res["draft_acceptance"] = draft_acceptance(moe, draft, prompts[:50])
     if engine == "flint":
         res["flint_spec"] = flint_spec(args.flint, moe_path, draft_path, prompts[:50])
-        mid = mid_word_cases(tok, recs, args.fim_n)
-        rest = line_rest_cases(tok, recs, args.fim_n)
-        res["serve_em"] = {"n": len(cases), "mid_word_n": len(mid), "line_rest_n": len(rest)}
+        lines = next_line_cases(tok, recs, args.serve_n)
+        mid = mid_word_cases(tok, recs, args.serve_n)
+        rest = line_rest_cases(tok, recs, args.serve_n)
+        res["serve_em"] = {"n": len(lines), "mid_word_n": len(mid), "line_rest_n": len(rest)}
         for heal in (True, False):
             key = "healed" if heal else "no_heal"
-            res["serve_em"]["next_line_" + key] = serve_em(args.flint, moe_path, cases, heal)
+            res["serve_em"]["next_line_" + key] = serve_em(args.flint, moe_path, lines, heal)
             res["serve_em"]["mid_word_" + key] = serve_em(args.flint, moe_path, mid, heal)
             res["serve_em"]["line_rest_" + key] = serve_em(args.flint, moe_path, rest, heal)
     res["seconds"] = round(time.time() - t0)
