@@ -40,7 +40,6 @@ static int to_long(const char *v, long lo, long hi, long *out) {
     return 0;
 }
 
-/* Applies one "key = value" setting. Returns 0 or -1 with err. */
 /* The on/off setting (0 or 1) named key; NULL for other keys. */
 static int *switch_of(srv_config *c, const char *key) {
     if (!strcmp(key, "cache")) return &c->cache;
@@ -49,6 +48,7 @@ static int *switch_of(srv_config *c, const char *key) {
     return NULL;
 }
 
+/* Applies one "key = value" setting. Returns 0 or -1 with err. */
 static int apply(srv_config *c, const char *key, const char *val, char *err, size_t errlen) {
     long x;
     int *flag;
