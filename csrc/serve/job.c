@@ -86,11 +86,11 @@ static srv_gen *new_generator(srv_worker *w, srv_job *j, eng_ctx *c, int complet
     return g;
 }
 
-/* Token healing: re-types the prefix's end that srv_prompt_fim took out of
- * the prompt (the same way for every alternative); the tokens go to healed
- * (*n), their bytes are not emitted again. Returns NULL, or why the
- * alternative stopped. */
-static const char *retype(srv_worker *w, srv_job *j, eng_ctx *c, srv_emit *e, int32_t *healed, int *n) {
+/* Token healing: re-types, after the prompt held by c, the prefix's end
+ * that srv_prompt_fim took out of it, once per job (every alternative goes
+ * on from there); the tokens go to healed (*n), the logits after them to
+ * w->logits_heal. Returns NULL, or why the job stopped. */
+static const char *retype(srv_worker *w, srv_job *j, eng_ctx *c, int32_t *healed, int *n) {
     int k = srv_heal_decode(w->model, c, j->heal, j->heal_len, w->logits0, w->logits_heal, healed,
                             SRV_HEAL_MAX_BYTES, &j->stop, j->error, sizeof j->error);
     if (k == -2) return stop_reason(j);
@@ -98,16 +98,17 @@ static const char *retype(srv_worker *w, srv_job *j, eng_ctx *c, srv_emit *e, in
     if (k == 0) return "eos"; /* the vocabulary cannot spell it */
     *n = k;
     j->st.healed_bytes = (int)j->heal_len;
-    srv_emit_skip(e, j->heal_len);
     return NULL;
 }
 
-/* Generates alternative alt after the n_prompt cached prompt tokens (and
- * the re-typed ones: alternatives part after them). Returns why it stopped;
- * "error" with j->error set. */
-static const char *run_alt(srv_worker *w, srv_job *j, srv_slot *slot, int n_prompt, int alt) {
+/* Generates alternative alt, starting with token first (alt > 0), after the
+ * n_prompt cached prompt tokens and the n_healed re-typed ones (healed:
+ * their bytes are not sent again). Returns why it stopped; "error" with
+ * j->error set. */
+static const char *run_alt(srv_worker *w, srv_job *j, srv_slot *slot, int n_prompt, int alt, int32_t first,
+                           const int32_t *healed, int n_healed) {
     eng_ctx *c = slot->ctx;
-    eng_ctx_truncate(c, n_prompt);
+    eng_ctx_truncate(c, n_prompt + n_healed);
     int complete = j->kind == SRV_JOB_COMPLETE;
     srv_stop stop;
     srv_fence fence;
@@ -130,17 +131,10 @@ static const char *run_alt(srv_worker *w, srv_job *j, srv_slot *slot, int n_prom
         post_final(w, j, alt, reason);
         return reason;
     }
-    int32_t healed[SRV_HEAL_MAX_BYTES];
-    int n_healed = 0, healing = complete && j->heal_len;
     double t0 = fl_now();
-    if (healing) reason = retype(w, j, c, &e, healed, &n_healed);
-    const float *logits = healing ? w->logits_heal : w->logits0;
-    int32_t firsts[SRV_MAX_ALT], first = -1;
-    if (!reason && alt > 0) {
-        pick_firsts(w, logits, alt + 1, firsts);
-        first = firsts[alt];
-    }
-    if (!reason && alt > 0 && first < 0) reason = "eos"; /* no candidate for this alternative */
+    if (n_healed) srv_emit_skip(&e, j->heal_len);
+    const float *logits = n_healed ? w->logits_heal : w->logits0;
+    if (alt > 0 && first < 0) reason = "eos"; /* no candidate for this alternative */
     if (!reason && !(g = new_generator(w, j, c, complete, logits, first))) reason = "error";
     /* max_tokens counts what follows the re-typed tokens; all of them need room in the context */
     int room = eng_ctx_capacity(c) - n_prompt - 1, want = j->req.max_tokens + n_healed, max = want < room ? want : room,
@@ -180,6 +174,8 @@ void srv_job_run(srv_worker *w, srv_job *j) {
     const char *reason = NULL;
     tok_ids prompt = {0};
     srv_slot *slot = NULL;
+    int32_t healed[SRV_HEAL_MAX_BYTES];
+    int n_healed = 0;
     char key[SRV_KEY_LEN + 1]; /* refactors get their own slots: their prompts share nothing with completions */
     snprintf(key, sizeof key, "%c%s", j->kind == SRV_JOB_COMPLETE ? 'c' : 'r', j->buf);
     if (srv_job_get_stop(j)) reason = stop_reason(j);
@@ -194,12 +190,15 @@ void srv_job_run(srv_worker *w, srv_job *j) {
                      : srv_prompt_chat(w->model, w->rules, &j->req, budget, &prompt, j->error, sizeof j->error);
         if (!rc) rc = srv_slot_prefill(w, slot, prompt.v, (int)prompt.n, w->logits0, &j->stop, &j->st, j->error,
                                        sizeof j->error);
-        j->st.prompt_ms = (fl_now() - t0) * 1e3;
         if (rc) reason = rc == -2 ? stop_reason(j) : "error";
+        else if (j->kind == SRV_JOB_COMPLETE && j->heal_len) reason = retype(w, j, slot->ctx, healed, &n_healed);
+        j->st.prompt_ms = (fl_now() - t0) * 1e3;
     }
     if (!reason) {
+        int32_t first[SRV_MAX_ALT]; /* alternatives part after the prompt and the re-typed tokens */
+        pick_firsts(w, n_healed ? w->logits_heal : w->logits0, n_alt, first);
         for (; alt < n_alt; alt++) {
-            const char *r = run_alt(w, j, slot, (int)prompt.n, alt);
+            const char *r = run_alt(w, j, slot, (int)prompt.n, alt, first[alt], healed, n_healed);
             if (alt == 0) j->st.reason = r;
             if (!strcmp(r, "error") || srv_job_get_stop(j)) {
                 reason = !strcmp(r, "error") ? r : stop_reason(j);
